@@ -1,0 +1,62 @@
+#ifndef IKELESS_STORAGE_MEMORY_STORE_H_
+#define IKELESS_STORAGE_MEMORY_STORE_H_
+
+// In-memory fake of every store interface, for unit tests of the logic that
+// decides. Same contract as the SQLite backend (storage/store_contract_test
+// runs both); a transaction works on a copy and swaps it in on success.
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "storage/agent_store.h"
+#include "storage/association_store.h"
+#include "storage/policy_store.h"
+
+namespace ikeless::storage {
+
+class MemoryStore final : public PolicyStore, public AssociationStore, public AgentStore {
+ public:
+  // PolicyStore
+  absl::StatusOr<v1::Policy> Create(const v1::Policy& policy) override;
+  absl::StatusOr<v1::Policy> Get(absl::string_view name) override;
+  absl::StatusOr<std::vector<v1::Policy>> List() override;
+  absl::StatusOr<v1::Policy> Update(const v1::Policy& policy,
+                                    uint64_t expected_revision) override;
+  absl::Status Delete(absl::string_view name) override;
+  absl::StatusOr<std::optional<v1::Policy>> Match(const IpAddress& source,
+                                                  const IpAddress& peer,
+                                                  const v1::Selector& selector) override;
+
+  // AssociationStore
+  absl::Status Transact(absl::FunctionRef<absl::Status(AssociationTxn&)> fn) override;
+  absl::StatusOr<std::vector<AssociationRow>> List(absl::string_view address) override;
+  absl::StatusOr<std::optional<AssociationRow>> Get(uint64_t id) override;
+  absl::StatusOr<absl::Time> NextDeadline() override;
+
+  // AgentStore
+  absl::Status UpsertAgent(const AgentRecord& agent) override;
+  absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
+
+  // For tests: how many transactions committed.
+  int commits() const {
+    absl::MutexLock l(&mu_);
+    return commits_;
+  }
+
+ private:
+  class Txn;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, v1::Policy> policies_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, AssociationRow> rows_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::map<std::string, AgentRecord> agents_ ABSL_GUARDED_BY(mu_);
+  int commits_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace ikeless::storage
+
+#endif  // IKELESS_STORAGE_MEMORY_STORE_H_
