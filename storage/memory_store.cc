@@ -119,7 +119,7 @@ class MemoryStore::Txn final : public AssociationTxn {
 };
 
 absl::StatusOr<v1::Policy> MemoryStore::Create(const v1::Policy& policy) {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&policy_mu_);
   if (policies_.count(policy.name())) {
     return absl::AlreadyExistsError(absl::StrCat("policy '", policy.name(), "' already exists"));
   }
@@ -130,7 +130,7 @@ absl::StatusOr<v1::Policy> MemoryStore::Create(const v1::Policy& policy) {
 }
 
 absl::StatusOr<v1::Policy> MemoryStore::Get(absl::string_view name) {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&policy_mu_);
   auto it = policies_.find(std::string(name));
   if (it == policies_.end()) {
     return absl::NotFoundError(absl::StrCat("policy '", name, "' not found"));
@@ -139,7 +139,7 @@ absl::StatusOr<v1::Policy> MemoryStore::Get(absl::string_view name) {
 }
 
 absl::StatusOr<std::vector<v1::Policy>> MemoryStore::List() {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&policy_mu_);
   std::vector<v1::Policy> out;
   for (const auto& [_, p] : policies_) out.push_back(p);
   return out;
@@ -147,7 +147,7 @@ absl::StatusOr<std::vector<v1::Policy>> MemoryStore::List() {
 
 absl::StatusOr<v1::Policy> MemoryStore::Update(const v1::Policy& policy,
                                                uint64_t expected_revision) {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&policy_mu_);
   auto it = policies_.find(policy.name());
   if (it == policies_.end()) {
     return absl::NotFoundError(absl::StrCat("policy '", policy.name(), "' not found"));
@@ -165,7 +165,7 @@ absl::StatusOr<v1::Policy> MemoryStore::Update(const v1::Policy& policy,
 }
 
 absl::Status MemoryStore::Delete(absl::string_view name) {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&policy_mu_);
   if (policies_.erase(std::string(name)) == 0) {
     return absl::NotFoundError(absl::StrCat("policy '", name, "' not found"));
   }
@@ -175,7 +175,7 @@ absl::Status MemoryStore::Delete(absl::string_view name) {
 absl::StatusOr<std::optional<v1::Policy>> MemoryStore::Match(const IpAddress& source,
                                                              const IpAddress& peer,
                                                              const v1::Selector& selector) {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&policy_mu_);
   std::vector<v1::Policy> all;
   for (const auto& [_, p] : policies_) all.push_back(p);
   const v1::Policy* best = BestPolicy(all, source, peer, selector);
@@ -223,13 +223,13 @@ absl::StatusOr<absl::Time> MemoryStore::NextDeadline() {
 }
 
 absl::Status MemoryStore::UpsertAgent(const AgentRecord& agent) {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&agent_mu_);
   agents_[agent.node_name] = agent;
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<AgentRecord>> MemoryStore::ListAgents() {
-  absl::MutexLock l(&mu_);
+  absl::MutexLock l(&agent_mu_);
   std::vector<AgentRecord> out;
   for (const auto& [_, a] : agents_) out.push_back(a);
   return out;

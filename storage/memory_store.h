@@ -49,11 +49,15 @@ class MemoryStore final : public PolicyStore, public AssociationStore, public Ag
  private:
   class Txn;
 
+  // Separate locks: the request processor matches policies (S21) while it
+  // holds an association transaction (S22).
+  mutable absl::Mutex policy_mu_;
+  std::map<std::string, v1::Policy> policies_ ABSL_GUARDED_BY(policy_mu_);
   mutable absl::Mutex mu_;
-  std::map<std::string, v1::Policy> policies_ ABSL_GUARDED_BY(mu_);
   std::map<uint64_t, AssociationRow> rows_ ABSL_GUARDED_BY(mu_);
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  std::map<std::string, AgentRecord> agents_ ABSL_GUARDED_BY(mu_);
+  mutable absl::Mutex agent_mu_;
+  std::map<std::string, AgentRecord> agents_ ABSL_GUARDED_BY(agent_mu_);
   int commits_ ABSL_GUARDED_BY(mu_) = 0;
 };
 

@@ -1,0 +1,104 @@
+#ifndef IKELESS_CONTROLLER_REQUEST_PROCESSOR_H_
+#define IKELESS_CONTROLLER_REQUEST_PROCESSOR_H_
+
+// The request processor: the controller's state machine of FIG. 12/13
+// (steps S1-S28). Pure logic: it reads and writes the association table
+// through storage interfaces, one transaction per transition, takes time and
+// randomness from injected sources, and returns the messages to send rather
+// than sending them. The gRPC layer (controller/agent_service.h) delivers
+// them and has already checked that the requesting node owns
+// `request.source`.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "proto/admin.pb.h"
+#include "proto/agent.pb.h"
+#include "storage/association_store.h"
+#include "storage/policy_store.h"
+
+namespace ikeless::controller {
+
+// A message for the node that owns `address`. Wipes its keys when destroyed.
+struct Outgoing {
+  std::string address;
+  v1::ControllerMessage message;
+
+  Outgoing() = default;
+  Outgoing(std::string a, v1::ControllerMessage m)
+      : address(std::move(a)), message(std::move(m)) {}
+  Outgoing(const Outgoing&) = default;
+  Outgoing& operator=(const Outgoing&) = default;
+  Outgoing(Outgoing&&) = default;
+  Outgoing& operator=(Outgoing&&) = default;
+  ~Outgoing();
+};
+
+// What one call decided: messages to deliver and events for watchers.
+struct ProcessorOutput {
+  std::vector<Outgoing> messages;
+  std::vector<v1::Event> events;
+};
+
+class RequestProcessor {
+ public:
+  struct Options {
+    absl::Duration startup_interval = absl::Seconds(5);  // S23: "every 5 s"
+    uint32_t startup_attempts = 6;                        // S24: "six times"
+    size_t timer_batch = 256;  // rows handled per Tick() transaction
+  };
+
+  RequestProcessor(Options options, storage::PolicyStore* policies,
+                   storage::AssociationStore* associations, Clock* clock,
+                   RandomSource* random);
+
+  // S1: an SaRequest from the node owning request.source. Malformed fields
+  // produce a SetupError INVALID_ARGUMENT to the requester; an error status
+  // means storage failed and nothing changed.
+  absl::StatusOr<ProcessorOutput> HandleRequest(const v1::SaRequest& request);
+
+  // Timers: S23 repetitions, S24/S27/S28 after the last one, deletion of
+  // rows whose hard lifetime ended. Call when NextDeadline() has passed.
+  absl::StatusOr<ProcessorOutput> Tick();
+
+  // When Tick() next has work, or InfiniteFuture.
+  absl::StatusOr<absl::Time> NextDeadline();
+
+  const Options& options() const { return options_; }
+
+ private:
+  absl::Status Process(storage::AssociationTxn& txn, const v1::SaRequest& r,
+                       ProcessorOutput& out);
+  absl::Status Establish(storage::AssociationTxn& txn, storage::AssociationRow& row,
+                         const v1::SaRequest& r, ProcessorOutput& out);
+  absl::Status Open(storage::AssociationTxn& txn, const v1::SaRequest& r,
+                    ProcessorOutput& out);
+  absl::Status Conflict(storage::AssociationTxn& txn, const v1::SaRequest& r,
+                        absl::string_view why, ProcessorOutput& out);
+  void AddEvent(ProcessorOutput& out, v1::Event::Kind kind, std::string subject,
+                std::string detail);
+
+  Options options_;
+  storage::PolicyStore* policies_;
+  storage::AssociationStore* associations_;
+  Clock* clock_;
+  RandomSource* random_;
+};
+
+// The Distribution for `side_address`'s side of an established row (S5/S11):
+// its own request id, its outbound SA (the peer's SPI) and inbound SA.
+v1::ControllerMessage DistributionFor(const storage::AssociationRow& row,
+                                      absl::string_view side_address);
+
+// A SetupError reply to `request`.
+v1::ControllerMessage ErrorFor(const v1::SaRequest& request, v1::SetupError::Code code,
+                               std::string message);
+
+}  // namespace ikeless::controller
+
+#endif  // IKELESS_CONTROLLER_REQUEST_PROCESSOR_H_

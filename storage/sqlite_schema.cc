@@ -1,0 +1,142 @@
+#include "storage/sqlite_schema.h"
+
+#include <iterator>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace ikeless::storage {
+namespace {
+
+// Migration i (0-based) takes the database from version i to i + 1. Append
+// only: never edit a step that has shipped, add a new one.
+//
+// Column notes:
+// - times are INTEGER microseconds since the Unix epoch; the infinite past
+//   and future are INT64 min and max (see sqlite_codec.h);
+// - uint64 request ids and revisions are stored bit for bit as int64;
+// - `body`/`policy` hold the whole serialized v1::Policy; the other policy
+//   columns repeat fields of it for queries and for operators reading the
+//   database, the blob is what is loaded;
+// - a_to_b/b_to_a hold serialized v1::SaParameters (keys), NULL until S10;
+// - association ids come from `sequences`, not from SQLite's rowid, so an
+//   id is never reused after the newest row is deleted (a late timer for a
+//   deleted row must not hit a new one).
+constexpr const char* kMigrations[] = {
+    // 1: policies, associations, agents.
+    R"sql(
+CREATE TABLE policies (
+  name TEXT NOT NULL PRIMARY KEY,
+  a_address TEXT NOT NULL,
+  b_address TEXT NOT NULL,
+  selector_protocol INTEGER NOT NULL,
+  selector_port INTEGER NOT NULL,
+  priority INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  create_time_unix INTEGER NOT NULL,
+  update_time_unix INTEGER NOT NULL,
+  body BLOB NOT NULL
+);
+CREATE TABLE sequences (
+  name TEXT NOT NULL PRIMARY KEY,
+  next_value INTEGER NOT NULL
+);
+INSERT INTO sequences (name, next_value) VALUES ('associations', 1);
+CREATE TABLE associations (
+  id INTEGER NOT NULL PRIMARY KEY,
+  a_address TEXT NOT NULL,
+  a_request_id INTEGER NOT NULL,
+  a_spi INTEGER NOT NULL,
+  b_address TEXT NOT NULL,
+  b_request_id INTEGER NOT NULL,
+  b_spi INTEGER NOT NULL,
+  selector_protocol INTEGER NOT NULL,
+  selector_port INTEGER NOT NULL,
+  policy BLOB NOT NULL,
+  a_to_b BLOB,
+  b_to_a BLOB,
+  create_time INTEGER NOT NULL,
+  establish_time INTEGER NOT NULL,
+  expire_time INTEGER NOT NULL,
+  next_startup_time INTEGER NOT NULL,
+  startups_sent INTEGER NOT NULL
+);
+CREATE INDEX associations_by_a_b ON associations (a_address, b_address);
+CREATE INDEX associations_by_b_a ON associations (b_address, a_address);
+CREATE INDEX associations_by_next_startup ON associations (next_startup_time);
+CREATE INDEX associations_by_expire ON associations (expire_time);
+CREATE TABLE agents (
+  node_name TEXT NOT NULL PRIMARY KEY,
+  agent_version TEXT NOT NULL,
+  datapath TEXT NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE TABLE agent_addresses (
+  node_name TEXT NOT NULL REFERENCES agents (node_name) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  address TEXT NOT NULL,
+  PRIMARY KEY (node_name, position)
+);
+)sql",
+};
+
+constexpr int kLatest = static_cast<int>(std::size(kMigrations));
+
+absl::StatusOr<int> CurrentVersion(SqliteDb& db) {
+  absl::StatusOr<SqliteStatement> stmt = db.Prepare("SELECT MAX(version) FROM schema_version");
+  if (!stmt.ok()) return stmt.status();
+  absl::StatusOr<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row || stmt->ColumnIsNull(0)) return 0;
+  return static_cast<int>(stmt->ColumnInt64(0));
+}
+
+// Inside one transaction: applies the next missing migration, if any.
+// Re-reads the version under the write lock, so two processes opening the
+// same file at once do not both apply a step.
+absl::Status ApplyNext(SqliteDb& db, bool* done) {
+  absl::Status s = db.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_version ("
+      " version INTEGER NOT NULL PRIMARY KEY,"
+      " applied_at INTEGER NOT NULL)");
+  if (!s.ok()) return s;
+  absl::StatusOr<int> version = CurrentVersion(db);
+  if (!version.ok()) return version.status();
+  if (*version > kLatest) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "database schema version ", *version, " is newer than this build knows (", kLatest,
+        "); run a controller at least as new as the one that wrote it"));
+  }
+  if (*version == kLatest) {
+    *done = true;
+    return absl::OkStatus();
+  }
+  s = db.Exec(kMigrations[*version]);
+  if (!s.ok()) return s;
+  absl::StatusOr<SqliteStatement> record =
+      db.Prepare("INSERT INTO schema_version (version, applied_at) VALUES (?, ?)");
+  if (!record.ok()) return record.status();
+  record->BindInt64(1, *version + 1);
+  record->BindInt64(2, absl::ToUnixMicros(absl::Now()));
+  return record->Run();
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return kLatest; }
+
+absl::Status MigrateSchema(SqliteDb& db) {
+  for (bool done = false; !done;) {
+    absl::Status s = db.Exec("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    s = ApplyNext(db, &done);
+    if (s.ok()) s = db.Exec("COMMIT");
+    if (!s.ok()) {
+      if (!db.autocommit()) db.Exec("ROLLBACK").IgnoreError();
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace ikeless::storage
