@@ -47,11 +47,11 @@ absl::StatusOr<int64_t> ParseSigned(absl::string_view text, int64_t min, int64_t
                             : static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   auto magnitude = ParseUnsigned(digits, limit);
   if (!magnitude.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(Quote(text), " is not a number in ", min,
-                                                   "..", max));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Quote(text), " is not a number in ", min, "..", max));
   }
-  int64_t value = negative ? static_cast<int64_t>(0 - *magnitude)
-                           : static_cast<int64_t>(*magnitude);
+  int64_t value =
+      negative ? static_cast<int64_t>(0 - *magnitude) : static_cast<int64_t>(*magnitude);
   if (value < min || value > max) {
     return absl::InvalidArgumentError(
         absl::StrCat(Quote(text), " is out of range ", min, "..", max));

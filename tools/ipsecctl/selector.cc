@@ -37,9 +37,9 @@ const NamedProtocol* FindProtocol(uint32_t number) {
 }
 
 absl::Status Malformed(absl::string_view spec, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "'", spec.substr(0, 32), "' ", why,
-      " (any, tcp, udp, icmp, icmpv6, tcp/PORT, udp/PORT, proto/N or N)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", spec.substr(0, 32), "' ", why,
+                   " (any, tcp, udp, icmp, icmpv6, tcp/PORT, udp/PORT, proto/N or N)"));
 }
 
 }  // namespace
@@ -76,8 +76,8 @@ absl::StatusOr<v1::Selector> ParseSelector(absl::string_view spec) {
 std::string FormatSelector(const v1::Selector& selector) {
   if (selector.protocol() == 0 && selector.port() == 0) return "any";
   const NamedProtocol* named = FindProtocol(selector.protocol());
-  std::string protocol = named != nullptr ? std::string(named->name)
-                                          : absl::StrCat("proto/", selector.protocol());
+  std::string protocol =
+      named != nullptr ? std::string(named->name) : absl::StrCat("proto/", selector.protocol());
   if (selector.port() == 0) return protocol;
   if (named != nullptr && named->has_ports) return absl::StrCat(protocol, "/", selector.port());
   return absl::StrCat(protocol, " port ", selector.port());

@@ -1,0 +1,219 @@
+#include "tools/ipsecctl/run.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "tools/ipsecctl/output.h"
+#include "tools/ipsecctl/policy_flags.h"
+#include "tools/ipsecctl/table.h"
+
+namespace ikeless::ipsecctl {
+namespace {
+
+using Kind = Command::Kind;
+
+// One run of one command; holds what every step needs.
+class Runner {
+ public:
+  Runner(const Invocation& invocation, v1::PolicyService::StubInterface* stub, std::ostream& out)
+      : global_(invocation.global), command_(invocation.command), stub_(stub), out_(out) {}
+
+  absl::Status Run() {
+    switch (command_.kind) {
+      case Kind::kPolicyAdd: return PolicyAdd();
+      case Kind::kPolicyGet: return PolicyGet();
+      case Kind::kPolicyList: return PolicyList();
+      case Kind::kPolicyUpdate: return PolicyUpdate();
+      case Kind::kPolicyDelete: return PolicyDelete();
+      case Kind::kAssocList: return AssocList();
+      case Kind::kAssocShow: return AssocShow();
+      case Kind::kAgentsList: return AgentsList();
+      case Kind::kWatch: return Watch();
+      case Kind::kHelp: break;
+    }
+    return absl::InternalError("help is printed by main, not run");
+  }
+
+ private:
+  // A context whose deadline is --timeout from now. Each unary call gets
+  // its own, so the two calls of `policy update` each get the full time.
+  std::unique_ptr<grpc::ClientContext> Context() const {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(absl::ToChronoTime(absl::Now() + global_.timeout));
+    return context;
+  }
+
+  // The gRPC status as an absl::Status (the codes are the same numbers),
+  // its message made one line and, where the failure is about reaching the
+  // controller, naming the address the operator can check.
+  absl::Status FromGrpc(const grpc::Status& status) const {
+    auto code = static_cast<absl::StatusCode>(status.error_code());
+    std::string message = absl::StrReplaceAll(status.error_message(), {{"\n", " "}, {"\r", " "}});
+    if (code == absl::StatusCode::kUnavailable) {
+      message = absl::StrCat("controller at ", global_.controller,
+                             message.empty() ? " is unavailable" : ": ", message);
+    } else if (code == absl::StatusCode::kDeadlineExceeded) {
+      message = absl::StrCat("controller at ", global_.controller, " did not answer within ",
+                             absl::FormatDuration(global_.timeout));
+    }
+    return absl::Status(code, SanitizeCell(message));
+  }
+
+  // Prints `message` as JSON, or as `table(message)` in table mode.
+  template <typename M>
+  absl::Status Print(const M& message, std::string (*table)(const M&)) {
+    if (global_.output == OutputFormat::kTable) {
+      out_ << table(message);
+      return absl::OkStatus();
+    }
+    auto json = ToJson(message, JsonStyle::kIndented);
+    if (!json.ok()) return json.status();
+    out_ << *json;
+    return absl::OkStatus();
+  }
+
+  absl::Status PolicyAdd() {
+    v1::CreatePolicyRequest request;
+    v1::Policy* policy = request.mutable_policy();
+    policy->set_name(command_.name);
+    ApplyPolicyEdits(command_.edits, policy);
+    v1::Policy created;
+    grpc::Status status = stub_->CreatePolicy(Context().get(), request, &created);
+    if (!status.ok()) return FromGrpc(status);
+    return Print(created, PolicyDetail);
+  }
+
+  absl::Status PolicyGet() {
+    v1::GetPolicyRequest request;
+    request.set_name(command_.name);
+    v1::Policy policy;
+    grpc::Status status = stub_->GetPolicy(Context().get(), request, &policy);
+    if (!status.ok()) return FromGrpc(status);
+    return Print(policy, PolicyDetail);
+  }
+
+  absl::Status PolicyList() {
+    v1::ListPoliciesResponse response;
+    grpc::Status status =
+        stub_->ListPolicies(Context().get(), v1::ListPoliciesRequest(), &response);
+    if (!status.ok()) return FromGrpc(status);
+    return Print(response, PolicyTable);
+  }
+
+  // Read, change only what was given, write back conditioned on the
+  // revision read: if someone else updated the policy in between, the
+  // controller answers ABORTED instead of silently undoing their change.
+  absl::Status PolicyUpdate() {
+    v1::GetPolicyRequest get;
+    get.set_name(command_.name);
+    v1::Policy current;
+    grpc::Status status = stub_->GetPolicy(Context().get(), get, &current);
+    if (!status.ok()) return FromGrpc(status);
+
+    v1::UpdatePolicyRequest request;
+    request.set_expected_revision(current.revision());
+    v1::Policy* policy = request.mutable_policy();
+    *policy = current;
+    // Set by the controller; the request carries what the operator controls.
+    policy->clear_revision();
+    policy->clear_create_time_unix();
+    policy->clear_update_time_unix();
+    ApplyPolicyEdits(command_.edits, policy);
+
+    v1::Policy updated;
+    status = stub_->UpdatePolicy(Context().get(), request, &updated);
+    if (status.error_code() == grpc::StatusCode::ABORTED) {
+      return absl::AbortedError(absl::StrCat(FromGrpc(status).message(), " (revision ",
+                                             current.revision(),
+                                             " changed while updating; run the update again)"));
+    }
+    if (!status.ok()) return FromGrpc(status);
+    return Print(updated, PolicyDetail);
+  }
+
+  absl::Status PolicyDelete() {
+    v1::DeletePolicyRequest request;
+    request.set_name(command_.name);
+    v1::DeletePolicyResponse response;
+    grpc::Status status = stub_->DeletePolicy(Context().get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    if (global_.output == OutputFormat::kJson) {
+      auto json = ToJson(response, JsonStyle::kOneLine);
+      if (!json.ok()) return json.status();
+      out_ << *json;
+    } else {
+      out_ << "policy " << SanitizeCell(command_.name) << " deleted\n";
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status AssocList() {
+    v1::ListAssociationsRequest request;
+    request.set_address(command_.address);
+    v1::ListAssociationsResponse response;
+    grpc::Status status = stub_->ListAssociations(Context().get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    return Print(response, AssociationTable);
+  }
+
+  absl::Status AssocShow() {
+    v1::GetAssociationRequest request;
+    request.set_id(command_.association_id);
+    v1::Association association;
+    grpc::Status status = stub_->GetAssociation(Context().get(), request, &association);
+    if (!status.ok()) return FromGrpc(status);
+    return Print(association, AssociationDetail);
+  }
+
+  absl::Status AgentsList() {
+    v1::ListAgentsResponse response;
+    grpc::Status status = stub_->ListAgents(Context().get(), v1::ListAgentsRequest(), &response);
+    if (!status.ok()) return FromGrpc(status);
+    return Print(response, AgentTable);
+  }
+
+  // No deadline: the stream runs until the operator interrupts it or the
+  // controller ends it. Each event is flushed at once so that a pipe
+  // (`ipsecctl -o json watch | jq`) sees it when it happens.
+  absl::Status Watch() {
+    grpc::ClientContext context;
+    auto reader = stub_->WatchEvents(&context, v1::WatchEventsRequest());
+    v1::Event event;
+    while (reader->Read(&event)) {
+      if (global_.output == OutputFormat::kTable) {
+        out_ << EventLine(event);
+      } else {
+        auto json = ToJson(event, JsonStyle::kOneLine);
+        if (!json.ok()) return json.status();
+        out_ << *json;
+      }
+      out_.flush();
+    }
+    grpc::Status status = reader->Finish();
+    if (!status.ok()) return FromGrpc(status);
+    return absl::OkStatus();
+  }
+
+  const GlobalOptions& global_;
+  const Command& command_;
+  v1::PolicyService::StubInterface* stub_;
+  std::ostream& out_;
+};
+
+}  // namespace
+
+int RunCommand(const Invocation& invocation, v1::PolicyService::StubInterface* stub,
+               std::ostream& out, std::ostream& err) {
+  absl::Status status = Runner(invocation, stub, out).Run();
+  if (status.ok()) return kExitOk;
+  err << "ipsecctl: " << SanitizeCell(invocation.command.Subject()) << ": "
+      << absl::StatusCodeToString(status.code()) << ": " << status.message() << "\n";
+  return kExitFailure;
+}
+
+}  // namespace ikeless::ipsecctl

@@ -1,0 +1,101 @@
+#include "tools/ipsecctl/usage.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/algorithms.h"
+#include "tools/ipsecctl/cli_args.h"
+#include "tools/ipsecctl/names.h"
+
+namespace ikeless::ipsecctl {
+namespace {
+
+// Column where option descriptions start, and the width lines stay within.
+constexpr size_t kIndent = 30;
+constexpr size_t kWidth = 80;
+
+// A comma-separated list of names, wrapped after a comma so that the
+// continuation lines start at kIndent.
+std::string WrapNames(const std::string& names) {
+  std::string out;
+  size_t column = kIndent;
+  size_t start = 0;
+  while (start < names.size()) {
+    size_t comma = names.find(", ", start);
+    size_t end = comma == std::string::npos ? names.size() : comma + 1;  // keep the ','
+    std::string word = names.substr(start, end - start);
+    if (column > kIndent && column + 1 + word.size() > kWidth) {
+      absl::StrAppend(&out, "\n", std::string(kIndent, ' '));
+      column = kIndent;
+    } else if (column > kIndent) {
+      out += ' ';
+      ++column;
+    }
+    out += word;
+    column += word.size();
+    start = comma == std::string::npos ? names.size() : comma + 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string UsageText() {
+  return absl::StrCat(
+      "usage: ipsecctl [global options] COMMAND [arguments]\n"
+      "\n"
+      "Commands:\n"
+      "  policy add NAME --between A B [policy options]  create a policy\n"
+      "  policy get NAME                                 show one policy\n"
+      "  policy list                                     list all policies\n"
+      "  policy update NAME [policy options]             change only the given options\n"
+      "  policy delete NAME                              delete a policy\n"
+      "  assoc list [--address ADDR]                     list associations (SA pairs),\n"
+      "                                                  optionally of one address\n"
+      "  assoc show ID                                   show one association\n"
+      "  agents list                                     list node agents\n"
+      "  watch                                           print events until interrupted\n"
+      "  help                                            print this text\n"
+      "\n"
+      "Global options (before the command or among its arguments):\n"
+      "  --controller ADDR    controller address (default: $IKELESS_CONTROLLER,\n"
+      "                       else ",
+      kDefaultController,
+      ")\n"
+      "  -o, --output FORMAT  table or json (default: table)\n"
+      "  --timeout SECONDS    deadline of each call (default: 10)\n"
+      "  -h, --help           print this text\n"
+      "\n"
+      "Policy options (an option not given keeps the controller's default, or on\n"
+      "update the stored value):\n"
+      "  --between A B               the address pair; each an address, a CIDR prefix\n"
+      "                              or any (also '*', quoted for the shell)\n"
+      "  --protocol PROTOCOL         ",
+      ProtocolNames(),
+      "\n"
+      "  --mode MODE                 ",
+      ModeNames(),
+      "\n"
+      "  --encryption NAME           ",
+      WrapNames(EncryptionNames()),
+      "\n"
+      "  --key-bits N                encryption key size; 0 = the algorithm's default\n"
+      "  --integrity NAME            ",
+      WrapNames(IntegrityNames()),
+      "\n"
+      "  --lifetime DURATION         hard SA lifetime: 3600, 3600s, 90m, 1h, 1h30m, 1d\n"
+      "                              (policy add: 1h if not given)\n"
+      "  --soft-lifetime DURATION    when rekeying starts; 0 = 90 % of --lifetime\n"
+      "  --lifetime-bytes N          hard byte limit; 0 = none\n"
+      "  --soft-lifetime-bytes N     soft byte limit; 0 = none\n"
+      "  --selector SPEC             any, tcp, udp, icmp, icmpv6, tcp/PORT, udp/PORT,\n"
+      "                              proto/N or N (IP protocol number)\n"
+      "  --priority N                breaks ties between equally specific policies\n"
+      "  --replay-window N           anti-replay window in packets; 0 = 128\n"
+      "  --allow-legacy[=false]      permit algorithms RFC 8221 deprecates\n"
+      "  --description TEXT\n"
+      "\n"
+      "Every option takes its value as --option VALUE or --option=VALUE.\n"
+      "Exit status: 0 success, 1 the call failed (error from or no answer by the\n"
+      "controller), 2 usage error (nothing was sent).\n");
+}
+
+}  // namespace ikeless::ipsecctl
