@@ -29,9 +29,7 @@ absl::Time MicrosToTime(int64_t us) {
   return absl::FromUnixMicros(us);
 }
 
-void EncodeSaParameters(const v1::SaParameters& sa, std::string* out) {
-  sa.SerializeToString(out);
-}
+void EncodeSaParameters(const v1::SaParameters& sa, std::string* out) { sa.SerializeToString(out); }
 
 absl::Status DecodeSaParameters(absl::string_view stored, v1::SaParameters* out) {
   out->Clear();
@@ -48,8 +46,8 @@ SaBlobs::~SaBlobs() {
   WipeString(&b_to_a);
 }
 
-void BindAssociation(const AssociationRow& row, int first, SaBlobs* blobs,
-                     std::string* policy_body, SqliteStatement& stmt) {
+void BindAssociation(const AssociationRow& row, int first, SaBlobs* blobs, std::string* policy_body,
+                     SqliteStatement& stmt) {
   int i = first;
   stmt.BindText(i++, row.a.address);
   stmt.BindInt64(i++, ToColumn(row.a.request_id));
@@ -109,6 +107,17 @@ absl::Status ReadAssociation(const SqliteStatement& stmt, AssociationRow* row) {
   row->next_startup_time = MicrosToTime(stmt.ColumnInt64(15));
   row->startups_sent = static_cast<uint32_t>(stmt.ColumnInt64(16));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<AssociationRow>> ReadAssociations(SqliteStatement& stmt) {
+  std::vector<AssociationRow> out;
+  for (;;) {
+    absl::StatusOr<bool> more = stmt.Step();
+    if (!more.ok()) return more.status();
+    if (!*more) return out;
+    absl::Status s = ReadAssociation(stmt, &out.emplace_back());
+    if (!s.ok()) return s;
+  }
 }
 
 void BindPolicy(const v1::Policy& policy, std::string* body, SqliteStatement& stmt) {

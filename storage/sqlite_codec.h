@@ -7,8 +7,10 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "proto/policy.pb.h"
@@ -45,18 +47,20 @@ struct SaBlobs {
 // Every association column, in the order ReadAssociation expects. A macro so
 // it can be pasted into SQL string literals (the statement cache is keyed by
 // the SQL text, so the text should be a constant).
-#define IKELESS_ASSOCIATION_COLUMNS                                                   \
-  "id, a_address, a_request_id, a_spi, b_address, b_request_id, b_spi, "             \
-  "selector_protocol, selector_port, policy, a_to_b, b_to_a, create_time, "          \
+#define IKELESS_ASSOCIATION_COLUMNS                                         \
+  "id, a_address, a_request_id, a_spi, b_address, b_request_id, b_spi, "    \
+  "selector_protocol, selector_port, policy, a_to_b, b_to_a, create_time, " \
   "establish_time, expire_time, next_startup_time, startups_sent"
 
 // Binds every column of IKELESS_ASSOCIATION_COLUMNS but id to parameters
 // first .. first + 15, in that order.
-void BindAssociation(const AssociationRow& row, int first, SaBlobs* blobs,
-                     std::string* policy_body, SqliteStatement& stmt);
+void BindAssociation(const AssociationRow& row, int first, SaBlobs* blobs, std::string* policy_body,
+                     SqliteStatement& stmt);
 // Reads a row selected with IKELESS_ASSOCIATION_COLUMNS. DATA_LOSS if a blob
 // does not parse.
 absl::Status ReadAssociation(const SqliteStatement& stmt, AssociationRow* row);
+// Steps `stmt` to the end, reading every row.
+absl::StatusOr<std::vector<AssociationRow>> ReadAssociations(SqliteStatement& stmt);
 
 // Policy columns: name, a_address, b_address, selector_protocol,
 // selector_port, priority, revision, create_time_unix, update_time_unix,

@@ -31,20 +31,16 @@ void SqliteStatement::NoteBind(int rc, int i) {
   }
 }
 
-void SqliteStatement::BindInt64(int i, int64_t v) {
-  NoteBind(sqlite3_bind_int64(stmt_, i, v), i);
-}
+void SqliteStatement::BindInt64(int i, int64_t v) { NoteBind(sqlite3_bind_int64(stmt_, i, v), i); }
 
 void SqliteStatement::BindText(int i, absl::string_view v) {
-  NoteBind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8),
-           i);
+  NoteBind(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8), i);
 }
 
 void SqliteStatement::BindBlobNoCopy(int i, absl::string_view v) {
   // An empty string_view may have a null data(); SQLite would store NULL.
   static const char kEmpty = 0;
-  NoteBind(sqlite3_bind_blob64(stmt_, i, v.empty() ? &kEmpty : v.data(), v.size(),
-                               SQLITE_STATIC),
+  NoteBind(sqlite3_bind_blob64(stmt_, i, v.empty() ? &kEmpty : v.data(), v.size(), SQLITE_STATIC),
            i);
 }
 
@@ -93,9 +89,8 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(const std::string& path
   sqlite3* db = nullptr;
   // NOMUTEX: the owner serialises every use, so SQLite's own locking would
   // be paid for nothing.
-  int rc = sqlite3_open_v2(path.c_str(), &db,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc = sqlite3_open_v2(
+      path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     absl::Status s = SqliteError(db, rc, absl::StrCat("open ", path));
     sqlite3_close(db);  // a handle is returned even on failure
@@ -115,6 +110,12 @@ absl::Status SqliteDb::Exec(absl::string_view sql) {
   int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_, rc, text);
   return absl::OkStatus();
+}
+
+absl::Status SqliteDb::Run(absl::string_view sql) {
+  absl::StatusOr<SqliteStatement> stmt = Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  return stmt->Run();
 }
 
 absl::StatusOr<std::string> SqliteDb::QueryText(absl::string_view sql) {

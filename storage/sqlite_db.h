@@ -82,6 +82,9 @@ class SqliteDb {
 
   // Runs one or more statements that return no rows (schema, pragmas).
   absl::Status Exec(absl::string_view sql);
+  // Runs one cached statement without parameters or rows (BEGIN, COMMIT):
+  // cheaper than Exec, which parses the SQL every time.
+  absl::Status Run(absl::string_view sql);
   // Runs a statement that returns one text value (e.g. PRAGMA journal_mode).
   absl::StatusOr<std::string> QueryText(absl::string_view sql);
 

@@ -103,9 +103,9 @@ absl::Status ApplyNext(SqliteDb& db, bool* done) {
   absl::StatusOr<int> version = CurrentVersion(db);
   if (!version.ok()) return version.status();
   if (*version > kLatest) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "database schema version ", *version, " is newer than this build knows (", kLatest,
-        "); run a controller at least as new as the one that wrote it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("database schema version ", *version, " is newer than this build knows (",
+                     kLatest, "); run a controller at least as new as the one that wrote it"));
   }
   if (*version == kLatest) {
     *done = true;

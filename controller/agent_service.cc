@@ -1,0 +1,309 @@
+#include "controller/agent_service.h"
+
+#include <algorithm>
+#include <deque>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/address.h"
+#include "common/log.h"
+#include "common/secret.h"
+
+namespace ikeless::controller {
+namespace {
+
+constexpr size_t kMaxAddresses = 64;
+constexpr size_t kMaxNodeName = 64;
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+absl::Status ValidateNodeName(const std::string& name) {
+  if (name.empty()) return absl::InvalidArgumentError("hello.node_name: must not be empty");
+  if (name.size() > kMaxNodeName) {
+    return absl::InvalidArgumentError("hello.node_name: must be at most 64 characters");
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) {
+      return absl::InvalidArgumentError(
+          "hello.node_name: use letters, digits, '.', '_' and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Canonical, de-duplicated addresses of a Hello, or INVALID_ARGUMENT.
+absl::StatusOr<std::vector<std::string>> HelloAddresses(const v1::Hello& hello) {
+  if (hello.addresses().empty()) {
+    return absl::InvalidArgumentError("hello.addresses: name at least one address");
+  }
+  if (static_cast<size_t>(hello.addresses_size()) > kMaxAddresses) {
+    return absl::InvalidArgumentError("hello.addresses: at most 64 addresses");
+  }
+  std::vector<std::string> out;
+  for (int i = 0; i < hello.addresses_size(); ++i) {
+    auto a = CanonicalAddress(hello.addresses(i), absl::StrCat("hello.addresses[", i, "]"));
+    if (!a.ok()) return a.status();
+    if (std::find(out.begin(), out.end(), *a) == out.end()) out.push_back(*a);
+  }
+  return out;
+}
+
+}  // namespace
+
+// One agent's stream. Owned by itself (self_) until gRPC calls OnDone; the
+// registry and in-flight deliveries may hold it a little longer, and then
+// see a closed session.
+class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>,
+                             public AgentSession {
+ public:
+  SessionReactor(AgentServiceImpl* service, grpc::CallbackServerContext* context)
+      : service_(service), peer_(context->peer()) {}
+
+  void Begin(std::shared_ptr<SessionReactor> self) {
+    self_ = std::move(self);
+    StartRead(&in_);
+  }
+
+  // AgentSession
+  bool Send(const v1::ControllerMessage& message) override {
+    const v1::ControllerMessage* to_write = nullptr;
+    {
+      absl::MutexLock l(&mu_);
+      if (finish_requested_) return false;
+      if (queue_.size() >= service_->options_.max_queued_messages) {
+        LogWarning("agent_queue_full").Kv("node", node_name_).Kv("queued", uint64_t{queue_.size()});
+        finish_requested_ = true;
+        finish_status_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                      "agent does not read its stream fast enough");
+        // Finish once the write in flight is done (OnWriteDone).
+        return false;
+      }
+      queue_.push_back(message);
+      if (writing_) return true;
+      writing_ = true;
+      to_write = &queue_.front();
+    }
+    StartWrite(to_write);
+    return true;
+  }
+
+  void Close(const absl::Status& status) override { CloseWith(ToGrpc(status)); }
+  const std::string& node_name() const override { return node_name_; }
+  const std::vector<std::string>& addresses() const override { return addresses_; }
+
+  // grpc reactions
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      CloseWith(grpc::Status::OK);  // the agent half-closed or went away
+      return;
+    }
+    bool keep_reading = Handle(in_);
+    in_.Clear();
+    if (keep_reading) StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    const v1::ControllerMessage* next = nullptr;
+    bool finish = false;
+    grpc::Status status;
+    {
+      absl::MutexLock l(&mu_);
+      WipeKeys(&queue_.front());
+      queue_.pop_front();
+      if (!ok) {
+        // The stream is broken; nothing more will be written.
+        finish_requested_ = true;
+        while (!queue_.empty()) {
+          WipeKeys(&queue_.front());
+          queue_.pop_front();
+        }
+      }
+      if (!queue_.empty()) {
+        next = &queue_.front();
+      } else {
+        writing_ = false;
+        finish = finish_requested_ && !finished_;
+        if (finish) finished_ = true;
+        status = finish_status_;
+      }
+    }
+    if (next != nullptr) StartWrite(next);
+    if (finish) Finish(status);
+  }
+
+  void OnDone() override {
+    if (hello_done_ && service_->registry_->Unregister(this)) {
+      LogInfo("agent_disconnected").Kv("node", node_name_).Kv("peer", peer_);
+      v1::Event e;
+      e.set_kind(v1::Event::AGENT_DISCONNECTED);
+      e.set_time_unix_micros(absl::ToUnixMicros(service_->clock_->Now()));
+      e.set_subject(node_name_);
+      service_->events_->Publish(e);
+      storage::AgentRecord record = record_;
+      record.last_seen = service_->clock_->Now();
+      (void)service_->agents_->UpsertAgent(record);
+    }
+    self_.reset();  // may delete this
+  }
+
+ private:
+  // Finish() is called exactly once: here if no write is in flight, else by
+  // OnWriteDone when the queue has drained.
+  void CloseWith(const grpc::Status& status) {
+    {
+      absl::MutexLock l(&mu_);
+      if (finish_requested_) return;
+      finish_requested_ = true;
+      finish_status_ = status;
+      if (writing_) return;
+      finished_ = true;
+    }
+    Finish(status);
+  }
+
+  // Returns false when the stream is being closed.
+  bool Handle(const v1::AgentMessage& m) {
+    switch (m.body_case()) {
+      case v1::AgentMessage::kHello:
+        return HandleHello(m.hello());
+      case v1::AgentMessage::kRequest:
+        if (!hello_done_) {
+          CloseWith(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                 "send Hello before any SaRequest"));
+          return false;
+        }
+        HandleRequest(m.request());
+        return true;
+      case v1::AgentMessage::kSaEvent:
+        if (!hello_done_) {
+          CloseWith(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                 "send Hello before any SaEvent"));
+          return false;
+        }
+        LogDebug("sa_event")
+            .Kv("node", node_name_)
+            .Kv("kind", v1::SaEvent::Kind_Name(m.sa_event().kind()))
+            .Kv("spi", m.sa_event().spi())
+            .Kv("association", m.sa_event().association_id());
+        return true;
+      default:
+        return true;  // an empty or newer message: ignore
+    }
+  }
+
+  bool HandleHello(const v1::Hello& hello) {
+    if (hello_done_) {
+      CloseWith(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                             "Hello may be sent only once per stream"));
+      return false;
+    }
+    absl::Status s = ValidateNodeName(hello.node_name());
+    auto addresses = HelloAddresses(hello);
+    if (s.ok() && !addresses.ok()) s = addresses.status();
+    if (!s.ok()) {
+      CloseWith(ToGrpc(s));
+      return false;
+    }
+    // Immutable from here on; other threads see them through the registry.
+    node_name_ = hello.node_name();
+    addresses_ = *addresses;
+    auto replaced = service_->registry_->Register(self_);
+    if (!replaced.ok()) {
+      LogWarning("hello_refused").Kv("node", node_name_).Kv("reason", replaced.status().message());
+      CloseWith(ToGrpc(replaced.status()));
+      return false;
+    }
+    hello_done_ = true;
+    if (*replaced != nullptr) {
+      (*replaced)->Close(absl::AbortedError("replaced by a newer stream of the same node"));
+    }
+    record_.node_name = node_name_;
+    record_.addresses = addresses_;
+    record_.agent_version = hello.agent_version();
+    record_.datapath = hello.capabilities().datapath();
+    record_.last_seen = service_->clock_->Now();
+    if (absl::Status u = service_->agents_->UpsertAgent(record_); !u.ok()) {
+      LogWarning("agent_record_failed").Kv("node", node_name_).Kv("error", u.message());
+    }
+    LogInfo("agent_connected")
+        .Kv("node", node_name_)
+        .Kv("addresses", absl::StrJoin(addresses_, ","))
+        .Kv("peer", peer_)
+        .Kv("replaced", *replaced != nullptr);
+    v1::Event e;
+    e.set_kind(v1::Event::AGENT_CONNECTED);
+    e.set_time_unix_micros(absl::ToUnixMicros(service_->clock_->Now()));
+    e.set_subject(node_name_);
+    e.set_detail(absl::StrJoin(addresses_, ","));
+    service_->events_->Publish(e);
+
+    v1::ControllerMessage welcome;
+    welcome.mutable_welcome()->set_controller_version(service_->options_.controller_version);
+    welcome.mutable_welcome()->set_node_name(node_name_);
+    for (const auto& a : addresses_) welcome.mutable_welcome()->add_addresses(a);
+    Send(welcome);
+    return true;
+  }
+
+  void HandleRequest(const v1::SaRequest& r) {
+    // A node may only ask for pairs that include its own address.
+    auto source = IpAddress::Parse(r.source());
+    if (source.ok() && std::find(addresses_.begin(), addresses_.end(), source->ToString()) ==
+                           addresses_.end()) {
+      LogWarning("request_denied").Kv("node", node_name_).Kv("source", r.source());
+      Send(ErrorFor(r, v1::SetupError::PERMISSION_DENIED,
+                    absl::StrCat("request.source: ", source->ToString(),
+                                 " is not an address of node '", node_name_, "'")));
+      return;
+    }
+    auto out = service_->processor_->HandleRequest(r);
+    if (!out.ok()) {
+      LogError("request_failed").Kv("node", node_name_).Kv("error", out.status().message());
+      Send(ErrorFor(r, v1::SetupError::UNAVAILABLE, "controller storage unavailable; retry"));
+      return;
+    }
+    service_->dispatcher_->Deliver(*out);
+  }
+
+  AgentServiceImpl* const service_;
+  const std::string peer_;
+  std::shared_ptr<SessionReactor> self_;
+  v1::AgentMessage in_;  // reads are sequential: only OnReadDone touches it
+  // Set once by the Hello, on the read path, before Register publishes us.
+  bool hello_done_ = false;
+  std::string node_name_;
+  std::vector<std::string> addresses_;
+  storage::AgentRecord record_;
+
+  absl::Mutex mu_;
+  std::deque<v1::ControllerMessage> queue_ ABSL_GUARDED_BY(mu_);  // front is being written
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finish_requested_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status finish_status_ ABSL_GUARDED_BY(mu_);
+};
+
+AgentServiceImpl::AgentServiceImpl(Options options, RequestProcessor* processor,
+                                   SessionRegistry* registry, Dispatcher* dispatcher,
+                                   EventHub* events, storage::AgentStore* agents, Clock* clock)
+    : options_(std::move(options)),
+      processor_(processor),
+      registry_(registry),
+      dispatcher_(dispatcher),
+      events_(events),
+      agents_(agents),
+      clock_(clock) {}
+
+grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceImpl::Session(
+    grpc::CallbackServerContext* context) {
+  auto reactor = std::make_shared<SessionReactor>(this, context);
+  reactor->Begin(reactor);
+  return reactor.get();
+}
+
+}  // namespace ikeless::controller

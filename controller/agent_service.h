@@ -1,0 +1,49 @@
+#ifndef IKELESS_CONTROLLER_AGENT_SERVICE_H_
+#define IKELESS_CONTROLLER_AGENT_SERVICE_H_
+
+// AgentService.Session: one long-lived bidirectional stream per node (gRPC
+// callback API, so 10k idle streams cost no threads). Hello registers the
+// node and its addresses; SaRequests go to the request processor after an
+// authorisation check; pushes leave one write at a time from a bounded
+// queue.
+
+#include <cstddef>
+
+#include "common/clock.h"
+#include "controller/dispatcher.h"
+#include "controller/event_hub.h"
+#include "controller/request_processor.h"
+#include "controller/session_registry.h"
+#include "proto/agent.grpc.pb.h"
+#include "storage/agent_store.h"
+
+namespace ikeless::controller {
+
+class AgentServiceImpl final : public v1::AgentService::CallbackService {
+ public:
+  struct Options {
+    size_t max_queued_messages = 1024;  // per stream; beyond it the stream is closed
+    std::string controller_version = "ikeless-controller/0.1";
+  };
+
+  AgentServiceImpl(Options options, RequestProcessor* processor, SessionRegistry* registry,
+                   Dispatcher* dispatcher, EventHub* events, storage::AgentStore* agents,
+                   Clock* clock);
+
+  grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Session(
+      grpc::CallbackServerContext* context) override;
+
+ private:
+  friend class SessionReactor;
+  Options options_;
+  RequestProcessor* processor_;
+  SessionRegistry* registry_;
+  Dispatcher* dispatcher_;
+  EventHub* events_;
+  storage::AgentStore* agents_;
+  Clock* clock_;
+};
+
+}  // namespace ikeless::controller
+
+#endif  // IKELESS_CONTROLLER_AGENT_SERVICE_H_

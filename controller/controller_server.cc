@@ -1,0 +1,103 @@
+#include "controller/controller_server.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace ikeless::controller {
+
+absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Options options) {
+  std::unique_ptr<ControllerServer> s(new ControllerServer(std::move(options)));
+  auto store = storage::SqliteStore::Open(s->options_.database);
+  if (!store.ok()) return store.status();
+  s->store_ = std::move(*store);
+  Clock* clock = SystemClock::Get();
+  s->processor_ = std::make_unique<RequestProcessor>(s->options_.processor, s->store_.get(),
+                                                     s->store_.get(), clock,
+                                                     CryptoRandom::Get());
+  s->dispatcher_ = std::make_unique<Dispatcher>(&s->registry_, &s->events_);
+  s->agent_service_ = std::make_unique<AgentServiceImpl>(
+      s->options_.agent, s->processor_.get(), &s->registry_, s->dispatcher_.get(), &s->events_,
+      s->store_.get(), clock);
+  s->policy_service_ = std::make_unique<PolicyServiceImpl>(
+      s->store_.get(), s->store_.get(), s->store_.get(), &s->registry_, &s->events_, clock);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  // Plain text until the mutual-TLS issue lands (docs/DECISIONS.md).
+  builder.AddListeningPort(s->options_.listen, grpc::InsecureServerCredentials(), &s->port_);
+  builder.SetMaxReceiveMessageSize(s->options_.max_message_bytes);
+  // Agents keep their stream open for days: detect dead peers.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.RegisterService(s->agent_service_.get());
+  builder.RegisterService(s->policy_service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", s->options_.listen, " (address in use or invalid)"));
+  }
+  s->server_->GetHealthCheckService()->SetServingStatus(true);
+  s->timer_ = std::thread([p = s.get()] { p->TimerLoop(); });
+  LogInfo("controller_started")
+      .Kv("listen", s->address())
+      .Kv("database", s->options_.database)
+      .Kv("startup_interval_ms", absl::ToInt64Milliseconds(s->options_.processor.startup_interval))
+      .Kv("startup_attempts", s->options_.processor.startup_attempts);
+  return s;
+}
+
+ControllerServer::~ControllerServer() { Shutdown(); }
+
+std::string ControllerServer::address() const {
+  std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
+  return absl::StrCat(host, ":", port_);
+}
+
+void ControllerServer::TimerLoop() {
+  absl::MutexLock l(&mu_);
+  while (!stopping_) {
+    absl::Time wake = absl::Now() + options_.max_timer_sleep;
+    mu_.Unlock();
+    auto deadline = processor_->NextDeadline();
+    if (deadline.ok() && *deadline <= absl::Now()) {
+      auto out = processor_->Tick();
+      if (out.ok()) {
+        dispatcher_->Deliver(*out);
+      } else {
+        LogError("timer_failed").Kv("error", out.status().message());
+      }
+      mu_.Lock();
+      continue;
+    }
+    if (deadline.ok()) wake = std::min(wake, *deadline);
+    mu_.Lock();
+    mu_.AwaitWithDeadline(absl::Condition(&stopping_), wake);
+  }
+}
+
+void ControllerServer::Shutdown() {
+  {
+    absl::MutexLock l(&mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  if (timer_.joinable()) timer_.join();
+  if (server_ != nullptr) {
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    // Open streams are cancelled after the grace period.
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    server_->Wait();
+  }
+  LogInfo("controller_stopped").Kv("listen", address());
+}
+
+}  // namespace ikeless::controller

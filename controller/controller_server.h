@@ -1,0 +1,75 @@
+#ifndef IKELESS_CONTROLLER_CONTROLLER_SERVER_H_
+#define IKELESS_CONTROLLER_CONTROLLER_SERVER_H_
+
+// The whole controller in one object: SQLite store, request processor,
+// session registry, timers, and the gRPC server with AgentService,
+// PolicyService, health checking and reflection. The binary (main.cc) and
+// the in-process tests both start it this way.
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "controller/agent_service.h"
+#include "controller/dispatcher.h"
+#include "controller/event_hub.h"
+#include "controller/policy_service.h"
+#include "controller/request_processor.h"
+#include "controller/session_registry.h"
+#include "grpcpp/server.h"
+#include "storage/sqlite_store.h"
+
+namespace ikeless::controller {
+
+class ControllerServer {
+ public:
+  struct Options {
+    std::string listen = "127.0.0.1:50051";  // port 0 picks a free one
+    std::string database;                    // SQLite file, or ":memory:"
+    RequestProcessor::Options processor;
+    AgentServiceImpl::Options agent;
+    int max_message_bytes = 64 * 1024;       // larger messages: RESOURCE_EXHAUSTED
+    // Longest sleep of the timer loop; deadlines are usually met sooner.
+    absl::Duration max_timer_sleep = absl::Milliseconds(100);
+  };
+
+  static absl::StatusOr<std::unique_ptr<ControllerServer>> Start(Options options);
+  ~ControllerServer();
+
+  int port() const { return port_; }
+  std::string address() const;
+  // Stops accepting, ends streams (agents reconnect elsewhere or later),
+  // stops the timer. Idempotent.
+  void Shutdown();
+
+  SessionRegistry& registry() { return registry_; }
+  storage::SqliteStore& store() { return *store_; }
+
+ private:
+  explicit ControllerServer(Options options) : options_(std::move(options)) {}
+  void TimerLoop();
+
+  Options options_;
+  std::unique_ptr<storage::SqliteStore> store_;
+  SessionRegistry registry_;
+  EventHub events_;
+  std::unique_ptr<RequestProcessor> processor_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<AgentServiceImpl> agent_service_;
+  std::unique_ptr<PolicyServiceImpl> policy_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::thread timer_;
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace ikeless::controller
+
+#endif  // IKELESS_CONTROLLER_CONTROLLER_SERVER_H_

@@ -1,0 +1,89 @@
+// ikeless-controller: holds every IPsec policy of a fleet and hands out
+// fresh keys on demand (the source's "IPsec setting server").
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "controller/controller_server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (host:port)");
+ABSL_FLAG(std::string, data_dir, "/var/lib/ikeless",
+          "directory of the embedded SQLite database (controller.db)");
+ABSL_FLAG(std::string, database, "",
+          "SQLite database file; overrides --data_dir (\":memory:\" keeps nothing)");
+ABSL_FLAG(absl::Duration, startup_interval, absl::Seconds(5),
+          "interval between RequestStartup repetitions (S23)");
+ABSL_FLAG(uint32_t, startup_attempts, 6, "RequestStartups before PEER_UNREACHABLE (S24)");
+ABSL_FLAG(int32_t, max_message_bytes, 64 * 1024, "largest accepted gRPC message");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+namespace {
+
+int Fail(const std::string& message) {
+  std::fprintf(stderr, "ikeless-controller: %s\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "ikeless-controller --listen HOST:PORT --data_dir DIR\n"
+      "Centrally keyed IPsec controller; manage it with ipsecctl.");
+  absl::ParseCommandLine(argc, argv);
+  using ikeless::LogLevel;
+  const std::string level = absl::GetFlag(FLAGS_log_level);
+  if (level == "debug") ikeless::SetMinLogLevel(LogLevel::kDebug);
+  else if (level == "info") ikeless::SetMinLogLevel(LogLevel::kInfo);
+  else if (level == "warning") ikeless::SetMinLogLevel(LogLevel::kWarning);
+  else if (level == "error") ikeless::SetMinLogLevel(LogLevel::kError);
+  else return Fail("--log_level: use debug, info, warning or error");
+
+  if (absl::GetFlag(FLAGS_startup_interval) <= absl::ZeroDuration()) {
+    return Fail("--startup_interval: must be positive");
+  }
+  if (absl::GetFlag(FLAGS_startup_attempts) == 0) return Fail("--startup_attempts: must be >= 1");
+  if (absl::GetFlag(FLAGS_max_message_bytes) < 4096) {
+    return Fail("--max_message_bytes: must be at least 4096");
+  }
+
+  ikeless::controller::ControllerServer::Options options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.database = absl::GetFlag(FLAGS_database);
+  if (options.database.empty()) {
+    const std::string dir = absl::GetFlag(FLAGS_data_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return Fail(absl::StrCat("--data_dir: cannot create ", dir, ": ", ec.message()));
+    options.database = dir + "/controller.db";
+  }
+  options.processor.startup_interval = absl::GetFlag(FLAGS_startup_interval);
+  options.processor.startup_attempts = absl::GetFlag(FLAGS_startup_attempts);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+
+  // Block the stop signals in every thread; this one waits for them.
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  auto server = ikeless::controller::ControllerServer::Start(options);
+  if (!server.ok()) return Fail(std::string(server.status().message()));
+  // Tests and scripts read the bound port from here (--listen with port 0).
+  std::printf("listening on %s\n", (*server)->address().c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&stop, &sig);
+  ikeless::LogInfo("controller_stopping").Kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown();
+  return 0;
+}

@@ -1,0 +1,196 @@
+#include "controller/policy_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/address.h"
+#include "common/log.h"
+#include "controller/policy_validation.h"
+
+namespace ikeless::controller {
+namespace {
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+int64_t UnixSeconds(absl::Time t) {
+  if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return 0;
+  return absl::ToUnixSeconds(t);
+}
+
+void FillSide(const storage::AssociationSide& s, v1::AssociationSide* out) {
+  out->set_address(s.address);
+  out->set_request_id(s.request_id);
+  out->set_spi(s.spi);
+}
+
+std::string Describe(const v1::Policy& p) {
+  return absl::StrCat(p.a().address(), " <-> ", p.b().address(), " rev=", p.revision());
+}
+
+}  // namespace
+
+v1::Association ToAssociation(const storage::AssociationRow& row) {
+  v1::Association a;
+  a.set_id(row.id);
+  a.set_state(row.established() ? v1::Association::ESTABLISHED : v1::Association::HALF_OPEN);
+  FillSide(row.a, a.mutable_a());
+  FillSide(row.b, a.mutable_b());
+  a.set_policy_name(row.policy.name());
+  *a.mutable_selector() = row.selector;
+  a.set_create_time_unix(UnixSeconds(row.create_time));
+  a.set_establish_time_unix(UnixSeconds(row.establish_time));
+  a.set_expire_time_unix(UnixSeconds(row.expire_time));
+  a.set_startups_sent(row.startups_sent);
+  return a;
+}
+
+PolicyServiceImpl::PolicyServiceImpl(storage::PolicyStore* policies,
+                                     storage::AssociationStore* associations,
+                                     storage::AgentStore* agents, SessionRegistry* registry,
+                                     EventHub* events, Clock* clock)
+    : policies_(policies),
+      associations_(associations),
+      agents_(agents),
+      registry_(registry),
+      events_(events),
+      clock_(clock) {}
+
+void PolicyServiceImpl::Publish(v1::Event::Kind kind, const std::string& subject,
+                                const std::string& detail) {
+  v1::Event e;
+  e.set_kind(kind);
+  e.set_time_unix_micros(absl::ToUnixMicros(clock_->Now()));
+  e.set_subject(subject);
+  e.set_detail(detail);
+  events_->Publish(e);
+}
+
+grpc::Status PolicyServiceImpl::CreatePolicy(grpc::ServerContext*,
+                                             const v1::CreatePolicyRequest* request,
+                                             v1::Policy* response) {
+  v1::Policy p = request->policy();
+  std::vector<std::string> warnings;
+  if (absl::Status s = NormalizePolicy(&p, &warnings); !s.ok()) return ToGrpc(s);
+  for (const std::string& w : warnings) LogWarning("legacy_algorithm").Kv("policy", p.name()).Kv("detail", w);
+  const int64_t now = absl::ToUnixSeconds(clock_->Now());
+  p.set_create_time_unix(now);
+  p.set_update_time_unix(now);
+  auto created = policies_->Create(p);
+  if (!created.ok()) return ToGrpc(created.status());
+  *response = *created;
+  LogInfo("policy_created").Kv("policy", p.name()).Kv("match", Describe(*created));
+  Publish(v1::Event::POLICY_CREATED, p.name(), Describe(*created));
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
+                                          v1::Policy* response) {
+  if (absl::Status s = ValidatePolicyName(request->name()); !s.ok()) return ToGrpc(s);
+  auto p = policies_->Get(request->name());
+  if (!p.ok()) return ToGrpc(p.status());
+  *response = *p;
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::ListPolicies(grpc::ServerContext*, const v1::ListPoliciesRequest*,
+                                             v1::ListPoliciesResponse* response) {
+  auto all = policies_->List();
+  if (!all.ok()) return ToGrpc(all.status());
+  for (auto& p : *all) *response->add_policies() = std::move(p);
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::UpdatePolicy(grpc::ServerContext*,
+                                             const v1::UpdatePolicyRequest* request,
+                                             v1::Policy* response) {
+  v1::Policy p = request->policy();
+  std::vector<std::string> warnings;
+  if (absl::Status s = NormalizePolicy(&p, &warnings); !s.ok()) return ToGrpc(s);
+  for (const std::string& w : warnings) LogWarning("legacy_algorithm").Kv("policy", p.name()).Kv("detail", w);
+  p.set_update_time_unix(absl::ToUnixSeconds(clock_->Now()));
+  // Rows already opened keep the policy they copied (S22); the new one
+  // applies from the next request, i.e. at the latest at the next rekey.
+  auto updated = policies_->Update(p, request->expected_revision());
+  if (!updated.ok()) return ToGrpc(updated.status());
+  *response = *updated;
+  LogInfo("policy_updated").Kv("policy", p.name()).Kv("match", Describe(*updated));
+  Publish(v1::Event::POLICY_UPDATED, p.name(), Describe(*updated));
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::DeletePolicy(grpc::ServerContext*,
+                                             const v1::DeletePolicyRequest* request,
+                                             v1::DeletePolicyResponse*) {
+  if (absl::Status s = ValidatePolicyName(request->name()); !s.ok()) return ToGrpc(s);
+  if (absl::Status s = policies_->Delete(request->name()); !s.ok()) return ToGrpc(s);
+  LogInfo("policy_deleted").Kv("policy", request->name());
+  Publish(v1::Event::POLICY_DELETED, request->name(), "");
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::ListAssociations(grpc::ServerContext*,
+                                                 const v1::ListAssociationsRequest* request,
+                                                 v1::ListAssociationsResponse* response) {
+  std::string address;
+  if (!request->address().empty()) {
+    auto a = CanonicalAddress(request->address(), "address");
+    if (!a.ok()) return ToGrpc(a.status());
+    address = *a;
+  }
+  auto rows = associations_->List(address);
+  if (!rows.ok()) return ToGrpc(rows.status());
+  for (const auto& row : *rows) *response->add_associations() = ToAssociation(row);
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::GetAssociation(grpc::ServerContext*,
+                                               const v1::GetAssociationRequest* request,
+                                               v1::Association* response) {
+  if (request->id() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must not be 0");
+  auto row = associations_->Get(request->id());
+  if (!row.ok()) return ToGrpc(row.status());
+  if (!row->has_value()) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("association ", request->id(), " not found"));
+  }
+  *response = ToAssociation(**row);
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*,
+                                           v1::ListAgentsResponse* response) {
+  auto agents = agents_->ListAgents();
+  if (!agents.ok()) return ToGrpc(agents.status());
+  for (const auto& record : *agents) {
+    v1::Agent* a = response->add_agents();
+    a->set_node_name(record.node_name);
+    for (const auto& addr : record.addresses) a->add_addresses(addr);
+    a->set_agent_version(record.agent_version);
+    a->set_datapath(record.datapath);
+    a->set_last_seen_unix(absl::ToUnixSeconds(record.last_seen));
+    auto session = registry_->FindByNode(record.node_name);
+    a->set_connected(session != nullptr);
+    if (session != nullptr) a->set_last_seen_unix(absl::ToUnixSeconds(clock_->Now()));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::WatchEvents(grpc::ServerContext* context,
+                                            const v1::WatchEventsRequest*,
+                                            grpc::ServerWriter<v1::Event>* writer) {
+  auto subscription = events_->Subscribe();
+  grpc::Status status = grpc::Status::OK;
+  while (!context->IsCancelled()) {
+    for (const v1::Event& e : subscription->Next(absl::Milliseconds(200))) {
+      if (!writer->Write(e)) {
+        events_->Unsubscribe(subscription);
+        return grpc::Status::OK;
+      }
+    }
+  }
+  events_->Unsubscribe(subscription);
+  return status;
+}
+
+}  // namespace ikeless::controller

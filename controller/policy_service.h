@@ -1,0 +1,60 @@
+#ifndef IKELESS_CONTROLLER_POLICY_SERVICE_H_
+#define IKELESS_CONTROLLER_POLICY_SERVICE_H_
+
+// PolicyService: the operator's API behind `ipsecctl`. Policy CRUD with
+// validation (controller/policy_validation.h), read-only views of the
+// association table and of agents, and a stream of events. It never returns
+// key material.
+
+#include "common/clock.h"
+#include "controller/event_hub.h"
+#include "controller/session_registry.h"
+#include "proto/admin.grpc.pb.h"
+#include "storage/agent_store.h"
+#include "storage/association_store.h"
+#include "storage/policy_store.h"
+
+namespace ikeless::controller {
+
+class PolicyServiceImpl final : public v1::PolicyService::Service {
+ public:
+  PolicyServiceImpl(storage::PolicyStore* policies, storage::AssociationStore* associations,
+                    storage::AgentStore* agents, SessionRegistry* registry, EventHub* events,
+                    Clock* clock);
+
+  grpc::Status CreatePolicy(grpc::ServerContext*, const v1::CreatePolicyRequest*,
+                            v1::Policy*) override;
+  grpc::Status GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest*,
+                         v1::Policy*) override;
+  grpc::Status ListPolicies(grpc::ServerContext*, const v1::ListPoliciesRequest*,
+                            v1::ListPoliciesResponse*) override;
+  grpc::Status UpdatePolicy(grpc::ServerContext*, const v1::UpdatePolicyRequest*,
+                            v1::Policy*) override;
+  grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest*,
+                            v1::DeletePolicyResponse*) override;
+  grpc::Status ListAssociations(grpc::ServerContext*, const v1::ListAssociationsRequest*,
+                                v1::ListAssociationsResponse*) override;
+  grpc::Status GetAssociation(grpc::ServerContext*, const v1::GetAssociationRequest*,
+                              v1::Association*) override;
+  grpc::Status ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*,
+                          v1::ListAgentsResponse*) override;
+  grpc::Status WatchEvents(grpc::ServerContext*, const v1::WatchEventsRequest*,
+                           grpc::ServerWriter<v1::Event>*) override;
+
+ private:
+  void Publish(v1::Event::Kind kind, const std::string& subject, const std::string& detail);
+
+  storage::PolicyStore* policies_;
+  storage::AssociationStore* associations_;
+  storage::AgentStore* agents_;
+  SessionRegistry* registry_;
+  EventHub* events_;
+  Clock* clock_;
+};
+
+// The operator's view of a row: everything but the keys.
+v1::Association ToAssociation(const storage::AssociationRow& row);
+
+}  // namespace ikeless::controller
+
+#endif  // IKELESS_CONTROLLER_POLICY_SERVICE_H_

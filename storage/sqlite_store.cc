@@ -1,0 +1,316 @@
+#include "storage/sqlite_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "storage/policy_match.h"
+#include "storage/sqlite_association_txn.h"
+#include "storage/sqlite_codec.h"
+#include "storage/sqlite_schema.h"
+
+namespace ikeless::storage {
+namespace {
+
+absl::Status PolicyNotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat("policy '", name, "' not found"));
+}
+
+// Applies the connection settings every open needs.
+absl::Status Configure(SqliteDb& db, const std::string& path, const SqliteStore::Options& options) {
+  // First, so that the statements below also wait for other processes.
+  sqlite3_busy_timeout(db.raw(), static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
+  absl::Status s = db.Exec("PRAGMA foreign_keys = ON");
+  if (!s.ok()) return s;
+  absl::StatusOr<std::string> mode = db.QueryText("PRAGMA journal_mode = WAL");
+  if (!mode.ok()) return mode.status();
+  // An in-memory database has no file to log to and reports "memory".
+  if (*mode != "wal" && !(path == ":memory:" && *mode == "memory")) {
+    return absl::FailedPreconditionError(absl::StrCat("sqlite: cannot use WAL mode for ", path,
+                                                      " (journal mode is '", *mode,
+                                                      "'); is the file on a network file system?"));
+  }
+  return db.Exec(options.sync_every_commit ? "PRAGMA synchronous = FULL"
+                                           : "PRAGMA synchronous = NORMAL");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  return Open(path, Options());
+}
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path,
+                                                               const Options& options) {
+  absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path);
+  if (!db.ok()) return db.status();
+  absl::Status s = Configure(**db, path, options);
+  if (s.ok()) s = MigrateSchema(**db);
+  if (!s.ok()) return s;
+  std::unique_ptr<SqliteStore> store(new SqliteStore(*std::move(db)));
+  {
+    absl::MutexLock l(&store->mu_);
+    absl::MutexLock cache_lock(&store->policy_mu_);
+    s = store->LoadPolicies();
+  }
+  if (!s.ok()) return s;
+  return store;
+}
+
+absl::Status SqliteStore::LoadPolicies() {
+  absl::StatusOr<SqliteStatement> stmt =
+      db_->Prepare("SELECT name, body FROM policies ORDER BY name");
+  if (!stmt.ok()) return stmt.status();
+  policies_.clear();
+  for (;;) {
+    absl::StatusOr<bool> more = stmt->Step();
+    if (!more.ok()) return more.status();
+    if (!*more) return absl::OkStatus();
+    absl::Status s = DecodePolicy(stmt->ColumnBlob(1), &policies_.emplace_back());
+    if (!s.ok()) {
+      return absl::DataLossError(absl::StrCat("policy '", stmt->ColumnText(0), "': ", s.message()));
+    }
+  }
+}
+
+absl::Status SqliteStore::InTransaction(absl::FunctionRef<absl::Status()> fn) {
+  // IMMEDIATE takes the write lock now rather than at the first write, so
+  // a transaction never fails half-way because another writer got there
+  // first.
+  absl::Status s = db_->Run("BEGIN IMMEDIATE");
+  if (!s.ok()) return s;
+  s = fn();
+  if (s.ok()) s = db_->Run("COMMIT");
+  if (!s.ok() && !db_->autocommit()) {
+    absl::Status r = db_->Run("ROLLBACK");
+    if (!r.ok()) LogWarning("sqlite_rollback_failed").Kv("error", r.ToString());
+  }
+  return s;
+}
+
+v1::Policy* SqliteStore::FindPolicy(absl::string_view name) {
+  auto it = std::lower_bound(
+      policies_.begin(), policies_.end(), name,
+      [](const v1::Policy& p, absl::string_view n) { return absl::string_view(p.name()) < n; });
+  if (it == policies_.end() || it->name() != name) return nullptr;
+  return &*it;
+}
+
+absl::StatusOr<v1::Policy> SqliteStore::Create(const v1::Policy& policy) {
+  absl::MutexLock l(&mu_);
+  absl::MutexLock cache_lock(&policy_mu_);
+  if (FindPolicy(policy.name()) != nullptr) {
+    return absl::AlreadyExistsError(absl::StrCat("policy '", policy.name(), "' already exists"));
+  }
+  v1::Policy p = policy;
+  p.set_revision(1);
+  std::string body;
+  absl::StatusOr<SqliteStatement> stmt = db_->Prepare(
+      "INSERT INTO policies (name, a_address, b_address, selector_protocol, selector_port,"
+      " priority, revision, create_time_unix, update_time_unix, body)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  if (!stmt.ok()) return stmt.status();
+  BindPolicy(p, &body, *stmt);
+  absl::Status s = stmt->Run();
+  if (!s.ok()) return s;
+  auto at = std::lower_bound(
+      policies_.begin(), policies_.end(), p,
+      [](const v1::Policy& x, const v1::Policy& y) { return x.name() < y.name(); });
+  policies_.insert(at, p);
+  return p;
+}
+
+absl::StatusOr<v1::Policy> SqliteStore::Get(absl::string_view name) {
+  absl::MutexLock l(&policy_mu_);
+  const v1::Policy* p = FindPolicy(name);
+  if (p == nullptr) return PolicyNotFound(name);
+  return *p;
+}
+
+absl::StatusOr<std::vector<v1::Policy>> SqliteStore::List() {
+  absl::MutexLock l(&policy_mu_);
+  return policies_;
+}
+
+absl::StatusOr<v1::Policy> SqliteStore::Update(const v1::Policy& policy,
+                                               uint64_t expected_revision) {
+  absl::MutexLock l(&mu_);
+  absl::MutexLock cache_lock(&policy_mu_);
+  v1::Policy* old = FindPolicy(policy.name());
+  if (old == nullptr) return PolicyNotFound(policy.name());
+  if (expected_revision != 0 && old->revision() != expected_revision) {
+    return absl::AbortedError(absl::StrCat("policy '", policy.name(), "' is at revision ",
+                                           old->revision(), ", not ", expected_revision));
+  }
+  v1::Policy p = policy;
+  p.set_revision(old->revision() + 1);
+  p.set_create_time_unix(old->create_time_unix());
+  std::string body;
+  // Parameters 1..10 as BindPolicy binds them (name = name is a no-op that
+  // keeps the binding shared with Create), then the key.
+  absl::StatusOr<SqliteStatement> stmt = db_->Prepare(
+      "UPDATE policies SET name = ?, a_address = ?, b_address = ?, selector_protocol = ?,"
+      " selector_port = ?, priority = ?, revision = ?, create_time_unix = ?,"
+      " update_time_unix = ?, body = ? WHERE name = ?");
+  if (!stmt.ok()) return stmt.status();
+  BindPolicy(p, &body, *stmt);
+  stmt->BindText(11, p.name());
+  absl::Status s = stmt->Run();
+  if (!s.ok()) return s;
+  if (db_->changes() == 0) {
+    return absl::InternalError(absl::StrCat("policy '", p.name(), "' vanished from the table"));
+  }
+  *old = p;
+  return p;
+}
+
+absl::Status SqliteStore::Delete(absl::string_view name) {
+  absl::MutexLock l(&mu_);
+  absl::MutexLock cache_lock(&policy_mu_);
+  v1::Policy* old = FindPolicy(name);
+  if (old == nullptr) return PolicyNotFound(name);
+  absl::StatusOr<SqliteStatement> stmt = db_->Prepare("DELETE FROM policies WHERE name = ?");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, name);
+  absl::Status s = stmt->Run();
+  if (!s.ok()) return s;
+  policies_.erase(policies_.begin() + (old - policies_.data()));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::Policy>> SqliteStore::Match(const IpAddress& source,
+                                                             const IpAddress& peer,
+                                                             const v1::Selector& selector) {
+  absl::MutexLock l(&policy_mu_);
+  const v1::Policy* best = BestPolicy(policies_, source, peer, selector);
+  if (best == nullptr) return std::nullopt;
+  return *best;
+}
+
+absl::Status SqliteStore::Transact(absl::FunctionRef<absl::Status(AssociationTxn&)> fn) {
+  absl::MutexLock l(&mu_);
+  absl::Status s = InTransaction([&]() {
+    SqliteAssociationTxn txn(db_.get());
+    absl::Status result = fn(txn);
+    // A database error fails the transaction even if `fn` swallowed it.
+    if (result.ok()) result = txn.failure();
+    return result;
+  });
+  if (s.ok()) ++commits_;
+  return s;
+}
+
+absl::StatusOr<std::vector<AssociationRow>> SqliteStore::List(absl::string_view address) {
+  absl::MutexLock l(&mu_);
+  absl::StatusOr<SqliteStatement> stmt =
+      address.empty()
+          ? db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS " FROM associations ORDER BY id")
+          : db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS
+                         " FROM associations"
+                         " WHERE a_address = ? OR b_address = ? ORDER BY id");
+  if (!stmt.ok()) return stmt.status();
+  if (!address.empty()) {
+    stmt->BindText(1, address);
+    stmt->BindText(2, address);
+  }
+  return ReadAssociations(*stmt);
+}
+
+absl::StatusOr<std::optional<AssociationRow>> SqliteStore::Get(uint64_t id) {
+  absl::MutexLock l(&mu_);
+  absl::StatusOr<SqliteStatement> stmt =
+      db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS " FROM associations WHERE id = ?");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindInt64(1, static_cast<int64_t>(id));
+  absl::StatusOr<std::vector<AssociationRow>> rows = ReadAssociations(*stmt);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return std::nullopt;
+  return std::move(rows->front());
+}
+
+absl::StatusOr<absl::Time> SqliteStore::NextDeadline() {
+  absl::MutexLock l(&mu_);
+  // An established row's next_startup_time is stale: startups stop at S9.
+  absl::StatusOr<SqliteStatement> stmt = db_->Prepare(
+      "SELECT (SELECT MIN(expire_time) FROM associations),"
+      " (SELECT MIN(next_startup_time) FROM associations WHERE b_request_id = 0)");
+  if (!stmt.ok()) return stmt.status();
+  absl::StatusOr<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  absl::Time t = absl::InfiniteFuture();
+  for (int col : {0, 1}) {
+    if (*row && !stmt->ColumnIsNull(col)) t = std::min(t, MicrosToTime(stmt->ColumnInt64(col)));
+  }
+  return t;
+}
+
+absl::Status SqliteStore::UpsertAgent(const AgentRecord& agent) {
+  absl::MutexLock l(&mu_);
+  return InTransaction([&]() -> absl::Status {
+    for (const char* sql : {"DELETE FROM agent_addresses WHERE node_name = ?",
+                            "DELETE FROM agents WHERE node_name = ?"}) {
+      absl::StatusOr<SqliteStatement> del = db_->Prepare(sql);
+      if (!del.ok()) return del.status();
+      del->BindText(1, agent.node_name);
+      absl::Status s = del->Run();
+      if (!s.ok()) return s;
+    }
+    absl::StatusOr<SqliteStatement> insert = db_->Prepare(
+        "INSERT INTO agents (node_name, agent_version, datapath, last_seen)"
+        " VALUES (?, ?, ?, ?)");
+    if (!insert.ok()) return insert.status();
+    insert->BindText(1, agent.node_name);
+    insert->BindText(2, agent.agent_version);
+    insert->BindText(3, agent.datapath);
+    insert->BindInt64(4, TimeToMicros(agent.last_seen));
+    absl::Status s = insert->Run();
+    if (!s.ok()) return s;
+    for (size_t i = 0; i < agent.addresses.size(); ++i) {
+      absl::StatusOr<SqliteStatement> address = db_->Prepare(
+          "INSERT INTO agent_addresses (node_name, position, address) VALUES (?, ?, ?)");
+      if (!address.ok()) return address.status();
+      address->BindText(1, agent.node_name);
+      address->BindInt64(2, static_cast<int64_t>(i));
+      address->BindText(3, agent.addresses[i]);
+      s = address->Run();
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<AgentRecord>> SqliteStore::ListAgents() {
+  absl::MutexLock l(&mu_);
+  std::vector<AgentRecord> out;
+  absl::flat_hash_map<std::string, size_t> index;
+  {
+    absl::StatusOr<SqliteStatement> stmt = db_->Prepare(
+        "SELECT node_name, agent_version, datapath, last_seen FROM agents ORDER BY node_name");
+    if (!stmt.ok()) return stmt.status();
+    for (;;) {
+      absl::StatusOr<bool> more = stmt->Step();
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      AgentRecord& a = out.emplace_back();
+      a.node_name = std::string(stmt->ColumnText(0));
+      a.agent_version = std::string(stmt->ColumnText(1));
+      a.datapath = std::string(stmt->ColumnText(2));
+      a.last_seen = MicrosToTime(stmt->ColumnInt64(3));
+      index[a.node_name] = out.size() - 1;
+    }
+  }
+  absl::StatusOr<SqliteStatement> stmt =
+      db_->Prepare("SELECT node_name, address FROM agent_addresses ORDER BY node_name, position");
+  if (!stmt.ok()) return stmt.status();
+  for (;;) {
+    absl::StatusOr<bool> more = stmt->Step();
+    if (!more.ok()) return more.status();
+    if (!*more) return out;
+    auto it = index.find(stmt->ColumnText(0));
+    if (it != index.end()) out[it->second].addresses.emplace_back(stmt->ColumnText(1));
+  }
+}
+
+}  // namespace ikeless::storage

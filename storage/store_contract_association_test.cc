@@ -1,0 +1,231 @@
+// The association table's contract (AssociationTxn and AssociationStore),
+// run for every backend by store_contract_test.cc's instantiation.
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "storage/store_contract_test.h"
+
+namespace ikeless::storage::store_test {
+namespace {
+
+TEST_P(StoreContractTest, InsertAssignsIncreasingIdsNeverReused) {
+  uint64_t first = Insert(HalfOpen("198.18.0.1", 1, 100, "198.18.0.2"));
+  uint64_t second = Insert(HalfOpen("198.18.0.1", 2, 101, "198.18.0.2"));
+  EXPECT_GT(first, 0u);
+  EXPECT_GT(second, first);
+  InTxn([&](AssociationTxn& txn) { ASSERT_TRUE(txn.Delete(second).ok()); });
+  uint64_t third = Insert(HalfOpen("198.18.0.1", 3, 102, "198.18.0.2"));
+  EXPECT_GT(third, second);
+}
+
+TEST_P(StoreContractTest, RowsRoundTripEveryField) {
+  AssociationRow half =
+      HalfOpen("fd00::1", 0xffffffffffffff01u, 0xfffffff0u, "fd00::2", Sel(6, 443));
+  half.startups_sent = 3;
+  half.create_time = absl::InfinitePast();
+  AssociationRow full = Establish(HalfOpen("198.18.0.1", 7, 700, "198.18.0.2"), 8, 800);
+  full.next_startup_time = absl::InfiniteFuture();
+  half.id = Insert(half);
+  full.id = Insert(full);
+  EXPECT_EQ(Describe(MustGet(half.id)), Describe(half));
+  EXPECT_EQ(Describe(MustGet(full.id)), Describe(full));
+  EXPECT_FALSE(associations().Get(full.id + 100)->has_value());
+}
+
+TEST_P(StoreContractTest, FindByRequestIdWorksFromEitherSide) {
+  const std::string x = "198.18.0.1", y = "198.18.0.2", z = "198.18.0.3";
+  uint64_t id = Insert(Establish(HalfOpen(x, 11, 1100, y), 22, 2200));
+  uint64_t half = Insert(HalfOpen(y, 33, 3300, z));
+  InTxn([&](AssociationTxn& txn) {
+    auto find = [&](const std::string& s, const std::string& p, uint64_t rid) -> uint64_t {
+      absl::StatusOr<std::optional<AssociationRow>> r = txn.FindByRequestId(s, p, rid);
+      EXPECT_TRUE(r.ok()) << r.status();
+      return r.ok() && r->has_value() ? (*r)->id : 0;
+    };
+    EXPECT_EQ(find(x, y, 11), id);
+    EXPECT_EQ(find(y, x, 22), id);
+    EXPECT_EQ(find(x, y, 22), 0u);  // 22 is y's id, not x's
+    EXPECT_EQ(find(y, x, 11), 0u);
+    EXPECT_EQ(find(z, y, 11), 0u);
+    EXPECT_EQ(find(y, z, 33), half);
+    EXPECT_EQ(find(z, y, 0), 0u);  // a blank side matches nothing
+  });
+}
+
+TEST_P(StoreContractTest, FindBySpiWorksFromEitherSide) {
+  const std::string x = "198.18.0.1", y = "198.18.0.2", z = "198.18.0.3";
+  uint64_t id = Insert(Establish(HalfOpen(x, 11, 1100, y), 22, 2200));
+  Insert(HalfOpen(y, 33, 3300, z));
+  InTxn([&](AssociationTxn& txn) {
+    auto find = [&](const std::string& s, const std::string& p, uint32_t spi) -> uint64_t {
+      absl::StatusOr<std::optional<AssociationRow>> r = txn.FindBySpi(s, p, spi);
+      EXPECT_TRUE(r.ok()) << r.status();
+      return r.ok() && r->has_value() ? (*r)->id : 0;
+    };
+    EXPECT_EQ(find(x, y, 1100), id);
+    EXPECT_EQ(find(y, x, 2200), id);
+    EXPECT_EQ(find(x, y, 2200), 0u);
+    EXPECT_EQ(find(x, z, 1100), 0u);
+    EXPECT_EQ(find(z, y, 0), 0u);  // the blank side's SPI 0 is not an SPI
+  });
+}
+
+TEST_P(StoreContractTest, FindHalfOpenOnlyBlankSideSameSelectorOldestFirst) {
+  const std::string x = "198.18.0.1", y = "198.18.0.2";
+  Insert(Establish(HalfOpen(x, 1, 100, y, Sel(6, 443)), 9, 900));  // oldest, but filled
+  uint64_t oldest = Insert(HalfOpen(x, 2, 200, y, Sel(6, 443)));
+  Insert(HalfOpen(x, 3, 300, y, Sel(6, 443)));
+  uint64_t any = Insert(HalfOpen(x, 4, 400, y, Sel()));
+  InTxn([&](AssociationTxn& txn) {
+    auto find = [&](const std::string& o, const std::string& p, v1::Selector sel) -> uint64_t {
+      absl::StatusOr<std::optional<AssociationRow>> r = txn.FindHalfOpen(o, p, sel);
+      EXPECT_TRUE(r.ok()) << r.status();
+      return r.ok() && r->has_value() ? (*r)->id : 0;
+    };
+    EXPECT_EQ(find(x, y, Sel(6, 443)), oldest);
+    EXPECT_EQ(find(x, y, Sel()), any);
+    EXPECT_EQ(find(x, y, Sel(6)), 0u);       // exactly the selector, not a cover
+    EXPECT_EQ(find(y, x, Sel(6, 443)), 0u);  // y did not open them
+  });
+}
+
+TEST_P(StoreContractTest, ListEntriesInRowOrderOnlyFilledSides) {
+  const std::string x = "198.18.0.1", y = "198.18.0.2", z = "198.18.0.3";
+  Insert(Establish(HalfOpen(x, 11, 1001, y), 21, 2001));
+  Insert(HalfOpen(y, 22, 2002, x));  // x's side blank
+  Insert(HalfOpen(x, 12, 1002, y));
+  Insert(HalfOpen(x, 13, 1003, z));
+  InTxn([&](AssociationTxn& txn) {
+    auto list = [&](const std::string& s, const std::string& p) {
+      absl::StatusOr<std::vector<SideEntry>> r = txn.ListEntries(s, p);
+      EXPECT_TRUE(r.ok()) << r.status();
+      return r.ok() ? *r : std::vector<SideEntry>();
+    };
+    EXPECT_EQ(list(x, y), (std::vector<SideEntry>{{11, 1001}, {12, 1002}}));
+    EXPECT_EQ(list(y, x), (std::vector<SideEntry>{{21, 2001}, {22, 2002}}));
+    EXPECT_EQ(list(x, z), (std::vector<SideEntry>{{13, 1003}}));
+    EXPECT_TRUE(list(z, x).empty());
+  });
+}
+
+TEST_P(StoreContractTest, UpdateReplacesRowAndMissingIsNotFound) {
+  AssociationRow row = HalfOpen("198.18.0.1", 1, 100, "198.18.0.2");
+  row.id = Insert(row);
+  row = Establish(row, 2, 200);
+  row.startups_sent = 2;
+  InTxn([&](AssociationTxn& txn) { ASSERT_TRUE(txn.Update(row).ok()); });
+  EXPECT_EQ(Describe(MustGet(row.id)), Describe(row));
+  // A NOT_FOUND the function handles does not spoil the transaction.
+  uint64_t added = 0;
+  InTxn([&](AssociationTxn& txn) {
+    AssociationRow gone = row;
+    gone.id = row.id + 100;
+    EXPECT_EQ(txn.Update(gone).code(), absl::StatusCode::kNotFound);
+    added = *txn.Insert(HalfOpen("198.18.0.1", 3, 300, "198.18.0.2"));
+  });
+  EXPECT_TRUE(associations().Get(added)->has_value());
+  EXPECT_FALSE(associations().Get(row.id + 100)->has_value());
+}
+
+TEST_P(StoreContractTest, DeleteRemovesRowAndMissingIsNotFound) {
+  uint64_t id = Insert(HalfOpen("198.18.0.1", 1, 100, "198.18.0.2"));
+  InTxn([&](AssociationTxn& txn) {
+    EXPECT_TRUE(txn.Delete(id).ok());
+    EXPECT_EQ(txn.Delete(id).code(), absl::StatusCode::kNotFound);
+  });
+  EXPECT_FALSE(associations().Get(id)->has_value());
+}
+
+TEST_P(StoreContractTest, DueStartupsEarliestFirstLimitedHalfOpenOnly) {
+  auto at = [&](int next, bool established = false) {
+    AssociationRow r = HalfOpen("198.18.0.1", 1, 100, "198.18.0.2");
+    if (established) r = Establish(r, 2, 200);
+    r.next_startup_time = T(next);
+    return Insert(r);
+  };
+  uint64_t t30 = at(30), t10a = at(10), t20 = at(20), t10b = at(10);
+  at(100);                      // not due yet
+  at(0, /*established=*/true);  // done: no more startups
+  InTxn([&](AssociationTxn& txn) {
+    auto due = [&](size_t limit) {
+      absl::StatusOr<std::vector<AssociationRow>> r = txn.DueStartups(T(50), limit);
+      EXPECT_TRUE(r.ok()) << r.status();
+      return r.ok() ? Ids(*r) : std::vector<uint64_t>();
+    };
+    EXPECT_EQ(due(10), (std::vector<uint64_t>{t10a, t10b, t20, t30}));
+    EXPECT_EQ(due(2), (std::vector<uint64_t>{t10a, t10b}));
+    EXPECT_TRUE(due(0).empty());
+  });
+}
+
+TEST_P(StoreContractTest, ExpiredInRowOrderLimited) {
+  auto at = [&](absl::Time expire) {
+    AssociationRow r = Establish(HalfOpen("198.18.0.1", 1, 100, "198.18.0.2"), 2, 200);
+    r.expire_time = expire;
+    return Insert(r);
+  };
+  uint64_t first = at(T(10));
+  at(absl::InfiniteFuture());
+  uint64_t third = at(T(5));
+  at(T(60));
+  InTxn([&](AssociationTxn& txn) {
+    auto expired = [&](size_t limit) {
+      absl::StatusOr<std::vector<AssociationRow>> r = txn.Expired(T(10), limit);
+      EXPECT_TRUE(r.ok()) << r.status();
+      return r.ok() ? Ids(*r) : std::vector<uint64_t>();
+    };
+    EXPECT_EQ(expired(10), (std::vector<uint64_t>{first, third}));
+    EXPECT_EQ(expired(1), (std::vector<uint64_t>{first}));
+  });
+}
+
+TEST_P(StoreContractTest, TransactRollsBackOnError) {
+  AssociationRow kept = HalfOpen("198.18.0.1", 1, 100, "198.18.0.2");
+  kept.id = Insert(kept);
+  uint64_t doomed = 0;
+  absl::Status s = associations().Transact([&](AssociationTxn& txn) {
+    doomed = *txn.Insert(HalfOpen("198.18.0.3", 2, 200, "198.18.0.4"));
+    AssociationRow changed = Establish(kept, 5, 500);
+    EXPECT_TRUE(txn.Update(changed).ok());
+    EXPECT_TRUE(txn.Delete(kept.id).ok());
+    return absl::AbortedError("changed my mind");
+  });
+  EXPECT_EQ(s, absl::AbortedError("changed my mind"));
+  EXPECT_FALSE(associations().Get(doomed)->has_value());
+  EXPECT_EQ(Describe(MustGet(kept.id)), Describe(kept));
+  EXPECT_EQ(associations().List("")->size(), 1u);
+  // Nothing of the rolled-back transaction survives, its id counter included.
+  EXPECT_EQ(Insert(HalfOpen("198.18.0.3", 2, 200, "198.18.0.4")), doomed);
+}
+
+TEST_P(StoreContractTest, ListFiltersByEitherSideInIdOrder) {
+  uint64_t xy = Insert(HalfOpen("198.18.0.1", 1, 100, "198.18.0.2"));
+  uint64_t yz = Insert(HalfOpen("198.18.0.2", 2, 200, "198.18.0.3"));
+  uint64_t zw = Insert(HalfOpen("198.18.0.3", 3, 300, "198.18.0.4"));
+  EXPECT_EQ(Ids(*associations().List("")), (std::vector<uint64_t>{xy, yz, zw}));
+  EXPECT_EQ(Ids(*associations().List("198.18.0.2")), (std::vector<uint64_t>{xy, yz}));
+  EXPECT_EQ(Ids(*associations().List("198.18.0.4")), (std::vector<uint64_t>{zw}));
+  EXPECT_TRUE(associations().List("198.18.0.9")->empty());
+}
+
+TEST_P(StoreContractTest, NextDeadlineIsEarliestStartupOrExpiry) {
+  EXPECT_EQ(*associations().NextDeadline(), absl::InfiniteFuture());
+  AssociationRow half = HalfOpen("198.18.0.1", 1, 100, "198.18.0.2");
+  half.next_startup_time = T(5);
+  Insert(half);
+  EXPECT_EQ(*associations().NextDeadline(), T(5));
+  // An established row's leftover next_startup_time does not count.
+  AssociationRow done = Establish(HalfOpen("198.18.0.1", 2, 200, "198.18.0.2"), 3, 300);
+  done.next_startup_time = T(1);
+  done.expire_time = T(50);
+  Insert(done);
+  EXPECT_EQ(*associations().NextDeadline(), T(5));
+  AssociationRow short_lived = HalfOpen("198.18.0.1", 4, 400, "198.18.0.2");
+  short_lived.expire_time = T(2);
+  Insert(short_lived);
+  EXPECT_EQ(*associations().NextDeadline(), T(2));
+}
+
+}  // namespace
+}  // namespace ikeless::storage::store_test
