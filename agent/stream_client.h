@@ -1,0 +1,72 @@
+#ifndef IKELESS_AGENT_STREAM_CLIENT_H_
+#define IKELESS_AGENT_STREAM_CLIENT_H_
+
+// The agent's end of AgentService.Session: keeps one stream open to the
+// controller, says Hello first, reconnects with jittered exponential
+// backoff when the stream ends, and hands every ControllerMessage to the
+// agent core. Installed SAs keep working while it is away.
+
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/controller_link.h"
+#include "common/random.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/agent.grpc.pb.h"
+
+namespace ikeless::agent {
+
+class StreamClient final : public ControllerLink {
+ public:
+  struct Options {
+    std::string target;                               // host:port
+    v1::Hello hello;
+    absl::Duration min_backoff = absl::Milliseconds(200);
+    absl::Duration max_backoff = absl::Seconds(10);
+    size_t max_queued = 1024;
+  };
+  struct Handler {
+    std::function<void()> on_connected;  // after the Welcome
+    std::function<void(const v1::ControllerMessage&)> on_message;
+  };
+
+  StreamClient(Options options, Handler handler, RandomSource* random);
+  ~StreamClient() override;
+
+  void Start();
+  // Ends the stream and stops reconnecting. Idempotent.
+  void Stop();
+
+  bool Send(const v1::AgentMessage& message) override;
+  bool connected() const;
+
+ private:
+  void Run();
+  void WriteLoop(grpc::ClientReaderWriter<v1::AgentMessage, v1::ControllerMessage>* stream,
+                 uint64_t generation);
+
+  const Options options_;
+  const Handler handler_;
+  RandomSource* random_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AgentService::Stub> stub_;
+  std::thread thread_;
+
+  mutable absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool connected_ ABSL_GUARDED_BY(mu_) = false;  // Welcome received
+  bool writable_ ABSL_GUARDED_BY(mu_) = false;   // a stream is open
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  std::deque<v1::AgentMessage> queue_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ikeless::agent
+
+#endif  // IKELESS_AGENT_STREAM_CLIENT_H_
