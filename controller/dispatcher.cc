@@ -1,5 +1,6 @@
 #include "controller/dispatcher.h"
 
+#include "absl/strings/ascii.h"
 #include "common/log.h"
 
 namespace ikeless::controller {
@@ -26,6 +27,9 @@ int Dispatcher::Deliver(const ProcessorOutput& out) {
     } else {
       LogDebug("undeliverable").Kv("address", o.address).Kv("kind", Kind(o.message));
     }
+  }
+  for (const v1::Event& e : out.events) {
+    LogInfo(absl::AsciiStrToLower(v1::Event::Kind_Name(e.kind()))).Kv("subject", e.subject()).Kv("detail", e.detail());
   }
   events_->Publish(out.events);
   return sent;

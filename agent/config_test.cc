@@ -1,0 +1,71 @@
+#include "agent/config.h"
+
+#include "gtest/gtest.h"
+
+namespace ikeless::agent {
+namespace {
+
+constexpr char kGood[] = R"(
+node_name: "gw-a"
+controller: "198.18.100.1:50051"
+addresses: "198.18.0.1"
+spd { name: "site" local: "198.18.10.0/24" remote: "198.18.20.0/24" setup_peer: "198.18.0.2" }
+spd { local: "198.18.0.1" remote: "198.18.0.2" action: BYPASS protocol: 17 port: 53 }
+)";
+
+TEST(AgentConfig, ParsesAndFillsDefaults) {
+  auto c = ParseConfig(kGood, "a.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->config.esp().tun_name(), "ikl0");
+  EXPECT_EQ(c->config.esp().udp_port(), 4500u);
+  EXPECT_EQ(c->config.esp().listen_address(), "198.18.0.1");
+  EXPECT_EQ(c->config.setup().max_attempts(), 6u);
+  ASSERT_EQ(c->spd.size(), 2u);
+  EXPECT_EQ(c->spd[0].id, 1u);
+  EXPECT_EQ(c->spd[0].action, datapath::SpdEntry::Action::kProtect);
+  EXPECT_EQ(c->spd[0].setup_peer, "198.18.0.2");
+  EXPECT_EQ(c->spd[0].local_address, "198.18.0.1");
+  EXPECT_EQ(c->spd[1].name, "spd-2");
+  EXPECT_EQ(c->spd[1].local_prefix, "198.18.0.1/32");
+  EXPECT_EQ(c->spd[1].action, datapath::SpdEntry::Action::kBypass);
+}
+
+TEST(AgentConfig, ErrorsNameFileAndField) {
+  struct Case {
+    std::string text;
+    std::string expect;
+  } cases[] = {
+      {"node_name: \"x\" bogus: 1", "a.conf: line 1"},
+      {"controller: \"h:1\" addresses: \"198.18.0.1\"", "a.conf: node_name: is required"},
+      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0\"", "addresses[0]"},
+      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
+       "remote: \"198.18.2.0/24\" }",
+       "spd[0].setup_peer: a PROTECT rule needs"},
+      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/33\" "
+       "remote: \"198.18.2.0/24\" setup_peer: \"198.18.0.2\" }",
+       "spd[0].local"},
+      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
+       "remote: \"fd00::/8\" setup_peer: \"198.18.0.2\" }",
+       "spd[0].remote: must be of the same family"},
+      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
+       "remote: \"198.18.2.0/24\" setup_peer: \"198.18.0.2\" local_address: \"198.18.0.9\" }",
+       "spd[0].local_address: must be one of addresses"},
+      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
+       "remote: \"198.18.2.0/24\" setup_peer: \"198.18.0.2\" port: 22 }",
+       "spd[0].port: needs protocol"},
+  };
+  for (const Case& c : cases) {
+    auto r = ParseConfig(c.text, "a.conf");
+    ASSERT_FALSE(r.ok()) << c.text;
+    EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().message();
+  }
+}
+
+TEST(AgentConfig, MissingFileIsNotFound) {
+  auto r = LoadConfigFile("/nonexistent/agent.conf");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace ikeless::agent

@@ -1,0 +1,110 @@
+# Shared by the end-to-end tests: network namespaces, the real controller
+# and agents as separate processes, and cleanup that runs on every exit.
+#
+# Every namespace is named "ikl<PID>-<role>" and every process started is
+# remembered by PID; cleanup kills exactly those PIDs and deletes exactly
+# those namespaces. Addresses are from 198.18.0.0/15 only.
+set -euo pipefail
+
+E2E_ID="ikl$$"
+E2E_DIR=$(mktemp -d "${TEST_TMPDIR:-/tmp}/e2e.XXXXXX")
+E2E_PIDS=()
+E2E_NS=()
+E2E_FAILED=0
+
+say() { printf '[e2e %s] %s\n' "$(date +%T.%3N)" "$*"; }
+fail() { say "FAIL: $*"; E2E_FAILED=1; exit 1; }
+
+e2e_cleanup() {
+  local rc=$?
+  for pid in "${E2E_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${E2E_PIDS[@]}"; do
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  for ns in "${E2E_NS[@]}"; do ip netns del "$ns" 2>/dev/null || true; done
+  if ((rc != 0)); then
+    for f in "$E2E_DIR"/*.log; do
+      [[ -f $f ]] || continue
+      echo "----- $(basename "$f") (last 40 lines)"
+      tail -n 40 "$f"
+    done
+  fi
+  rm -rf "$E2E_DIR"
+  exit "$rc"
+}
+trap e2e_cleanup EXIT
+trap 'exit 130' INT TERM
+
+require_root() {
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "e2e tests need root (network namespaces, TUN); skipped"
+    exit 0
+  fi
+  [[ -c /dev/net/tun ]] || fail "/dev/net/tun is missing"
+}
+
+# ns NAME: creates namespace $E2E_ID-NAME with loopback up.
+ns() {
+  local n="$E2E_ID-$1"
+  ip netns add "$n"
+  E2E_NS+=("$n")
+  ip -n "$n" link set lo up
+  ip netns exec "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+nsx() { local n="$E2E_ID-$1"; shift; ip netns exec "$n" "$@"; }
+
+# link A ADDR_A B ADDR_B: a veth pair between two namespaces.
+link() {
+  local a=$1 addr_a=$2 b=$3 addr_b=$4
+  local ia="v${b}" ib="v${a}"
+  ip link add "$ia" netns "$E2E_ID-$a" type veth peer name "$ib" netns "$E2E_ID-$b"
+  ip -n "$E2E_ID-$a" addr add "$addr_a" dev "$ia"
+  ip -n "$E2E_ID-$b" addr add "$addr_b" dev "$ib"
+  ip -n "$E2E_ID-$a" link set "$ia" up
+  ip -n "$E2E_ID-$b" link set "$ib" up
+}
+
+# bg NS LOG CMD...: runs CMD in namespace NS in the background.
+bg() {
+  local n=$1 log=$2; shift 2
+  ip netns exec "$E2E_ID-$n" "$@" >>"$E2E_DIR/$log.log" 2>&1 &
+  E2E_PIDS+=("$!")
+  LAST_PID=$!
+}
+
+# wait_for SECONDS CMD...: retries CMD until it succeeds.
+wait_for() {
+  local t=$1; shift
+  local end=$((SECONDS + t))
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < end)) || return 1
+    sleep 0.1
+  done
+}
+
+stop_pid() {
+  local pid=$1 sig=${2:-TERM}
+  kill "-$sig" "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  wait "$pid" 2>/dev/null || true
+}
+
+# controller NS LISTEN [flags]: starts the controller, waits until it answers.
+start_controller() {
+  local n=$1 listen=$2; shift 2
+  bg "$n" controller "$CONTROLLER_BIN" --listen="$listen" --data_dir="$E2E_DIR/ctl" "$@"
+  CONTROLLER_PID=$LAST_PID
+  wait_for 10 nsx "$n" "$IPSECCTL_BIN" --controller "$listen" policy list \
+    || fail "controller did not start"
+}
+
+# agent NS NAME CONFIG_FILE: starts an agent, waits for its TUN device.
+start_agent() {
+  local n=$1 name=$2 config=$3
+  bg "$n" "agent-$name" "$AGENT_BIN" --config="$config"
+  AGENT_PID=$LAST_PID
+  wait_for 10 nsx "$n" ip link show ikl0 || fail "agent $name did not create ikl0"
+  nsx "$n" ip link set ikl0 up
+}
