@@ -1,0 +1,412 @@
+#include "agent/agent_core.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "agent/lifetime_jitter.h"
+#include "agent/spd_match.h"
+#include "common/log.h"
+
+namespace ikeless::agent {
+namespace {
+
+using datapath::DatapathEvent;
+using datapath::Direction;
+using datapath::SaKey;
+
+AgentCore::SaInfo InfoFor(const v1::SaParameters& sa, uint64_t association_id, absl::Time now) {
+  AgentCore::SaInfo info;
+  info.key = {sa.destination(), sa.spi()};
+  info.source = sa.source();
+  info.association_id = association_id;
+  info.soft_seconds = sa.lifetime().soft_seconds();
+  info.installed = now;
+  const uint64_t hard = sa.lifetime().hard_seconds();
+  info.hard_deadline = hard == 0 ? absl::InfiniteFuture()
+                                 : now + absl::Seconds(static_cast<int64_t>(hard));
+  return info;
+}
+
+v1::AgentMessage SaEventFor(v1::SaEvent::Kind kind, const AgentCore::SaInfo& sa,
+                            const datapath::SaCounters* counters = nullptr) {
+  v1::AgentMessage m;
+  v1::SaEvent* e = m.mutable_sa_event();
+  e->set_kind(kind);
+  e->set_association_id(sa.association_id);
+  e->set_spi(sa.key.spi);
+  e->set_source(sa.source);
+  e->set_destination(sa.key.destination);
+  if (counters != nullptr) {
+    e->set_bytes(counters->bytes);
+    e->set_packets(counters->packets);
+  }
+  return m;
+}
+
+bool Alive(const std::optional<AgentCore::SaInfo>& sa, absl::Time now) {
+  return sa.has_value() && now < sa->hard_deadline;
+}
+
+}  // namespace
+
+AgentCore::AgentCore(Options options, std::vector<datapath::SpdEntry> spd,
+                     datapath::Datapath* datapath, ControllerLink* link, Clock* clock,
+                     RandomSource* random)
+    : options_(options),
+      spd_(spd),
+      datapath_(datapath),
+      link_(link),
+      clock_(clock),
+      random_(random),
+      client_(options.setup, std::move(spd), clock, random) {
+  absl::MutexLock l(&mu_);
+  for (const datapath::SpdEntry& e : spd_) entries_[e.id];
+}
+
+AgentCore::~AgentCore() {
+  absl::MutexLock dp(&dp_mu_);
+  if (started_) datapath_->SetEventSink([](const DatapathEvent&) {});
+}
+
+absl::Status AgentCore::Start() {
+  absl::MutexLock dp(&dp_mu_);
+  if (absl::Status s = ValidateSpd(spd_); !s.ok()) return s;
+  // The sink first: acquires may come as soon as the SPD is in.
+  datapath_->SetEventSink([this](const DatapathEvent& e) { OnDatapathEvent(e); });
+  started_ = true;
+  if (absl::Status s = datapath_->SetPolicies(spd_); !s.ok()) return s;
+  LogInfo("agent_core_started").Kv("spd_entries", static_cast<uint64_t>(spd_.size()));
+  return absl::OkStatus();
+}
+
+void AgentCore::SetWakeup(std::function<void()> wake) {
+  absl::MutexLock l(&mu_);
+  wake_ = std::move(wake);
+}
+
+AgentCore::EntryState* AgentCore::StateLocked(uint32_t spd_entry) {
+  auto it = entries_.find(spd_entry);
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+void AgentCore::AbsorbLocked(SetupOutput out, Work& work) {
+  for (v1::SaRequest& r : out.requests) {
+    v1::AgentMessage m;
+    *m.mutable_request() = std::move(r);
+    work.messages.push_back(std::move(m));
+  }
+  for (SetupResult& r : out.results) {
+    EntryState* st = StateLocked(r.spd_entry);
+    if (r.status.ok() && st != nullptr) {
+      // S45/S57: install. Each end lowers its soft lifetime by its own
+      // random amount so the two rarely rekey at once.
+      JitterSoftLifetime(r.distribution.mutable_inbound()->mutable_lifetime(),
+                         options_.rekey_jitter, *random_);
+      JitterSoftLifetime(r.distribution.mutable_outbound()->mutable_lifetime(),
+                         options_.rekey_jitter, *random_);
+      st->installing = true;
+      Op op;
+      op.kind = Op::Kind::kInstall;
+      op.spd_entry = r.spd_entry;
+      op.setup = std::move(r);
+      work.ops.push_back(std::move(op));
+      continue;
+    }
+    // S49 -> S37: a packet waits for this setup; the datapath drops it.
+    // S58/S60: nothing waits for a startup's or a rekey's result.
+    if (r.packet_waiting) {
+      Op op;
+      op.kind = Op::Kind::kDropHeld;
+      op.spd_entry = r.spd_entry;
+      work.ops.push_back(std::move(op));
+    }
+    if (st != nullptr) ScheduleRekeyRetryLocked(r.spd_entry, *st);
+  }
+}
+
+void AgentCore::ScheduleRekeyRetryLocked(uint32_t spd_entry, EntryState& st) {
+  const absl::Time now = clock_->Now();
+  if (!st.soft_expired || !Alive(st.outbound, now)) return;
+  st.rekey_retry_at = now + options_.rekey_retry;
+  LogInfo("rekey_retry_scheduled")
+      .Kv("entry", spd_entry)
+      .Kv("in_seconds", static_cast<int64_t>(absl::ToInt64Seconds(options_.rekey_retry)));
+}
+
+void AgentCore::TakePendingLocked(Work& work) {
+  for (Op& op : pending_) work.ops.push_back(std::move(op));
+  pending_.clear();
+}
+
+void AgentCore::OnDatapathEvent(const DatapathEvent& event) {
+  Work work;
+  {
+    absl::MutexLock l(&mu_);
+    EntryState* st = StateLocked(event.spd_entry);
+    switch (event.kind) {
+      case DatapathEvent::Kind::kAcquire:
+        // S35 -> S41. While a distribution is being installed the install
+        // itself releases (S36) or drops (S37) what is held.
+        if (st != nullptr && st->installing) break;
+        AbsorbLocked(client_.Begin(event.spd_entry, SetupTrigger::kAcquire), work);
+        break;
+      case DatapathEvent::Kind::kSoftExpire:
+        // Only the entry's current outbound SA starts a rekey; inbound and
+        // superseded SAs expire without one.
+        if (st == nullptr || event.direction != Direction::kOutbound ||
+            !st->outbound.has_value() || !(st->outbound->key == event.sa)) {
+          LogDebug("soft_expire_ignored").Kv("entry", event.spd_entry).Kv("spi", event.sa.spi);
+          break;
+        }
+        if (st->soft_expired) break;  // already rekeying
+        st->soft_expired = true;
+        work.messages.push_back(SaEventFor(v1::SaEvent::EXPIRING, *st->outbound));
+        LogInfo("sa_soft_expired").Kv("entry", event.spd_entry).Kv("spi", event.sa.spi);
+        // FIG. 27: a new request with a new id and SPI. A setup already in
+        // flight (a startup from the peer's rekey) serves as well.
+        if (st->installing || client_.InFlight(event.spd_entry)) break;
+        AbsorbLocked(client_.Begin(event.spd_entry, SetupTrigger::kRekey), work);
+        break;
+      case DatapathEvent::Kind::kHardExpire: {
+        // The datapath removed the SA already; forget it.
+        if (st == nullptr) break;
+        std::optional<SaInfo> gone;
+        if (event.direction == Direction::kOutbound) {
+          if (st->outbound.has_value() && st->outbound->key == event.sa) {
+            gone = std::move(st->outbound);
+            st->outbound.reset();
+            st->soft_expired = false;
+            st->rekey_retry_at = absl::InfiniteFuture();
+          }
+        } else if (st->inbound.has_value() && st->inbound->key == event.sa) {
+          gone = std::move(st->inbound);
+          st->inbound.reset();
+        } else {
+          auto it = std::find_if(st->retiring.begin(), st->retiring.end(),
+                                 [&](const Retiring& r) { return r.sa.key == event.sa; });
+          if (it != st->retiring.end()) {
+            gone = std::move(it->sa);
+            st->retiring.erase(it);
+          }
+        }
+        if (!gone.has_value()) break;
+        if (event.direction == Direction::kInbound) client_.ReleaseSpi(gone->key.spi);
+        work.messages.push_back(SaEventFor(v1::SaEvent::DELETED, *gone));
+        LogInfo("sa_hard_expired")
+            .Kv("entry", event.spd_entry)
+            .Kv("direction", event.direction == Direction::kInbound ? "in" : "out")
+            .Kv("spi", event.sa.spi);
+        break;
+      }
+    }
+    // Nothing here may call the datapath: its work waits for Tick().
+    for (Op& op : work.ops) pending_.push_back(std::move(op));
+    work.ops.clear();
+  }
+  Finish(work);
+}
+
+void AgentCore::OnControllerMessage(const v1::ControllerMessage& message) {
+  absl::MutexLock dp(&dp_mu_);
+  Work work;
+  {
+    absl::MutexLock l(&mu_);
+    TakePendingLocked(work);
+    switch (message.body_case()) {
+      case v1::ControllerMessage::kDistribution:
+        AbsorbLocked(client_.OnDistribution(message.distribution()), work);
+        break;
+      case v1::ControllerMessage::kError:
+        AbsorbLocked(client_.OnError(message.error()), work);
+        break;
+      case v1::ControllerMessage::kStartup:
+        AbsorbLocked(client_.OnStartup(message.startup()), work);
+        break;
+      default:
+        break;
+    }
+  }
+  Execute(work);
+  Finish(work);
+}
+
+void AgentCore::OnConnected() {
+  Work work;
+  {
+    absl::MutexLock l(&mu_);
+    AbsorbLocked(client_.ResendAll(), work);
+  }
+  Finish(work);
+}
+
+void AgentCore::Tick() {
+  absl::MutexLock dp(&dp_mu_);
+  Work work;
+  {
+    absl::MutexLock l(&mu_);
+    TakePendingLocked(work);
+    AbsorbLocked(client_.Tick(), work);
+    const absl::Time now = clock_->Now();
+    for (auto& [id, st] : entries_) {
+      if (st.rekey_retry_at <= now) {
+        st.rekey_retry_at = absl::InfiniteFuture();
+        if (Alive(st.outbound, now) && !client_.InFlight(id)) {
+          LogInfo("rekey_retry").Kv("entry", id);
+          AbsorbLocked(client_.Begin(id, SetupTrigger::kRekey), work);
+        }
+      }
+      for (Retiring& r : st.retiring) {
+        if (r.remove_at > now) continue;
+        r.remove_at = absl::InfiniteFuture();  // until RemoveInbound() is done
+        Op op;
+        op.kind = Op::Kind::kRemoveInbound;
+        op.spd_entry = id;
+        op.key = r.sa.key;
+        work.ops.push_back(std::move(op));
+      }
+    }
+  }
+  Execute(work);
+  Finish(work);
+}
+
+absl::Time AgentCore::NextDeadline() const {
+  absl::MutexLock l(&mu_);
+  if (!pending_.empty()) return clock_->Now();
+  absl::Time next = client_.NextDeadline();
+  for (const auto& [id, st] : entries_) {
+    next = std::min(next, st.rekey_retry_at);
+    for (const Retiring& r : st.retiring) next = std::min(next, r.remove_at);
+  }
+  return next;
+}
+
+void AgentCore::Execute(Work& work) {
+  for (Op& op : work.ops) {
+    switch (op.kind) {
+      case Op::Kind::kInstall:
+        Install(op, work);
+        break;
+      case Op::Kind::kDropHeld:
+        datapath_->DropHeld(op.spd_entry);  // S37
+        break;
+      case Op::Kind::kRemoveInbound:
+        RemoveInbound(op, work);
+        break;
+    }
+  }
+  work.ops.clear();
+}
+
+void AgentCore::Install(Op& op, Work& work) {
+  const uint32_t e = op.spd_entry;
+  const v1::Distribution& d = op.setup.distribution;
+  // Inbound first: the peer may switch to its new outbound SA (our new
+  // inbound) as soon as it has installed it.
+  absl::Status s = datapath_->InstallSa(e, Direction::kInbound, d.inbound());
+  const bool inbound_in = s.ok();
+  // Then outbound, which the datapath switches over to make-before-break.
+  if (s.ok()) s = datapath_->InstallSa(e, Direction::kOutbound, d.outbound());
+  if (s.ok()) datapath_->ReleaseHeld(e);  // S36/S46; harmless if none held
+  if (!s.ok()) {
+    LogError("sa_install_failed")
+        .Kv("entry", e)
+        .Kv("request_id", op.setup.request_id)
+        .Kv("direction", inbound_in ? "out" : "in")
+        .Kv("reason", s.message());
+    if (inbound_in) {
+      absl::Status r = datapath_->RemoveSa(Direction::kInbound,
+                                           SaKey{d.inbound().destination(), d.inbound().spi()});
+      if (!r.ok()) LogWarning("sa_remove_failed").Kv("entry", e).Kv("reason", r.message());
+    }
+    datapath_->DropHeld(e);  // S37: the setup failed after all
+  }
+  absl::MutexLock l(&mu_);
+  EntryState& st = entries_[e];
+  st.installing = false;
+  if (!s.ok()) {
+    client_.ReleaseSpi(op.setup.spi);
+    ScheduleRekeyRetryLocked(e, st);
+    return;
+  }
+  const absl::Time now = clock_->Now();
+  if (st.inbound.has_value()) {
+    // The previous inbound SA still receives what the peer sent before it
+    // switched; it goes after the grace. The previous outbound SA is
+    // replaced by the datapath.
+    st.retiring.push_back({std::move(*st.inbound), now + options_.old_sa_grace});
+  }
+  st.inbound = InfoFor(d.inbound(), d.association_id(), now);
+  st.outbound = InfoFor(d.outbound(), d.association_id(), now);
+  st.soft_expired = false;
+  st.rekey_retry_at = absl::InfiniteFuture();
+  work.messages.push_back(SaEventFor(v1::SaEvent::INSTALLED, *st.inbound));
+  work.messages.push_back(SaEventFor(v1::SaEvent::INSTALLED, *st.outbound));
+  LogInfo("sa_installed")
+      .Kv("entry", e)
+      .Kv("association", d.association_id())
+      .Kv("spi_in", st.inbound->key.spi)
+      .Kv("spi_out", st.outbound->key.spi)
+      .Kv("soft_seconds", st.outbound->soft_seconds);
+}
+
+void AgentCore::RemoveInbound(const Op& op, Work& work) {
+  absl::StatusOr<datapath::SaCounters> counters =
+      datapath_->Counters(Direction::kInbound, op.key);
+  absl::Status s = datapath_->RemoveSa(Direction::kInbound, op.key);
+  absl::MutexLock l(&mu_);
+  EntryState& st = entries_[op.spd_entry];
+  auto it = std::find_if(st.retiring.begin(), st.retiring.end(),
+                         [&](const Retiring& r) { return r.sa.key == op.key; });
+  if (it == st.retiring.end()) return;  // hard-expired meanwhile; forgotten there
+  if (!s.ok() && !absl::IsNotFound(s)) {
+    LogWarning("sa_remove_failed").Kv("entry", op.spd_entry).Kv("reason", s.message());
+    it->remove_at = clock_->Now() + options_.old_sa_grace;  // try again
+    return;
+  }
+  work.messages.push_back(
+      SaEventFor(v1::SaEvent::DELETED, it->sa, counters.ok() ? &*counters : nullptr));
+  LogInfo("sa_retired").Kv("entry", op.spd_entry).Kv("spi", op.key.spi);
+  client_.ReleaseSpi(op.key.spi);
+  st.retiring.erase(it);
+}
+
+void AgentCore::Finish(Work& work) {
+  for (const v1::AgentMessage& m : work.messages) {
+    if (!link_->Send(m)) {
+      // Lost while disconnected: S43's resends and OnConnected() make up.
+      LogDebug("controller_send_dropped");
+    }
+  }
+  std::function<void()> wake;
+  {
+    absl::MutexLock l(&mu_);
+    wake = wake_;
+  }
+  if (wake) wake();
+}
+
+std::vector<SetupInfo> AgentCore::InFlightSetups() const {
+  absl::MutexLock l(&mu_);
+  return client_.InFlightSetups();
+}
+
+std::optional<AgentCore::EntryStatus> AgentCore::Entry(uint32_t spd_entry) const {
+  absl::MutexLock l(&mu_);
+  auto it = entries_.find(spd_entry);
+  if (it == entries_.end()) return std::nullopt;
+  EntryStatus s;
+  s.outbound = it->second.outbound;
+  s.inbound = it->second.inbound;
+  for (const Retiring& r : it->second.retiring) s.retiring_inbound.push_back(r.sa);
+  s.soft_expired = it->second.soft_expired;
+  s.rekey_retry_at = it->second.rekey_retry_at;
+  return s;
+}
+
+bool AgentCore::SpiInUse(uint32_t spi) const {
+  absl::MutexLock l(&mu_);
+  return client_.SpiInUse(spi);
+}
+
+}  // namespace ikeless::agent

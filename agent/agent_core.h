@@ -1,0 +1,173 @@
+#ifndef IKELESS_AGENT_AGENT_CORE_H_
+#define IKELESS_AGENT_AGENT_CORE_H_
+
+// The agent core: glue between the setup client (FIG. 19/20), the datapath
+// (FIG. 18's IPsec processing section) and the controller stream. It turns
+// datapath events (acquire, soft and hard expiry) into setups, installs what
+// the controller distributes make-before-break, tells the datapath to
+// release (S36) or drop (S37) held packets, rekeys before the soft lifetime
+// ends (FIG. 27) and removes superseded inbound SAs after a grace period.
+//
+// Threads: OnControllerMessage() and OnConnected() come from the stream
+// thread, OnDatapathEvent() from the datapath's thread, Tick() from a timer
+// thread. `mu_` guards the state. Datapath calls are made with `mu_`
+// released, serialised by `dp_mu_` (taken first, never on the datapath's
+// thread), so a datapath that raises events while holding its own locks
+// cannot deadlock with us. OnDatapathEvent() never calls the datapath: what
+// it decides for the datapath waits for the next Tick().
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "agent/controller_link.h"
+#include "agent/setup_client.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "datapath/datapath.h"
+#include "proto/agent.pb.h"
+
+namespace ikeless::agent {
+
+class AgentCore {
+ public:
+  struct Options {
+    SetupClient::Options setup;
+    // Each installed SA's soft lifetime is lowered by a random amount of up
+    // to this fraction of its hard lifetime, so that both ends rarely rekey
+    // at the same instant. 0 disables.
+    double rekey_jitter = 0.10;
+    // After a new pair is installed, the previous inbound SA keeps
+    // accepting packets the peer sent before it switched, this long.
+    absl::Duration old_sa_grace = absl::Seconds(10);
+    // A rekey that failed is tried again after this while the SA lives.
+    absl::Duration rekey_retry = absl::Seconds(10);
+  };
+
+  // An SA the core installed.
+  struct SaInfo {
+    datapath::SaKey key;  // (destination, SPI)
+    std::string source;
+    uint64_t association_id = 0;
+    uint64_t soft_seconds = 0;  // after jitter
+    absl::Time installed;
+    absl::Time hard_deadline;  // InfiniteFuture without a time limit
+  };
+
+  // What one SPD entry has installed.
+  struct EntryStatus {
+    std::optional<SaInfo> outbound;        // current
+    std::optional<SaInfo> inbound;         // current
+    std::vector<SaInfo> retiring_inbound;  // superseded; removed after the grace
+    bool soft_expired = false;             // the current outbound's soft lifetime passed
+    absl::Time rekey_retry_at = absl::InfiniteFuture();
+  };
+
+  // `spd` is the node's SPD (FIG. 15); the pointers must outlive the core.
+  AgentCore(Options options, std::vector<datapath::SpdEntry> spd,
+            datapath::Datapath* datapath, ControllerLink* link, Clock* clock,
+            RandomSource* random);
+  ~AgentCore();
+
+  AgentCore(const AgentCore&) = delete;
+  AgentCore& operator=(const AgentCore&) = delete;
+
+  // Checks the SPD, registers OnDatapathEvent() as the datapath's event
+  // sink and programs the SPD (SetPolicies).
+  absl::Status Start();
+
+  // Called (outside the core's locks) whenever NextDeadline() may have
+  // moved earlier, so a timer thread can wake up. Must not block.
+  void SetWakeup(std::function<void()> wake);
+
+  // The datapath's thread: acquire (S35/S41), soft expiry (rekey), hard
+  // expiry (forget the SA). Sends requests; never calls the datapath.
+  void OnDatapathEvent(const datapath::DatapathEvent& event);
+
+  // The stream thread: Distribution (S44-S46, S56-S57), SetupError
+  // (S47-S49, S58-S60), RequestStartup (S51-S55).
+  void OnControllerMessage(const v1::ControllerMessage& message);
+
+  // The stream is up again (after Hello/Welcome): resend what is
+  // outstanding with the same ids and SPIs.
+  void OnConnected();
+
+  // Resends and timeouts (S43), rekey retries, removal of superseded inbound
+  // SAs, and datapath work OnDatapathEvent() left behind.
+  void Tick();
+
+  // When Tick() next has work, or InfiniteFuture.
+  absl::Time NextDeadline() const;
+
+  // Introspection for tests and status.
+  std::vector<SetupInfo> InFlightSetups() const;
+  std::optional<EntryStatus> Entry(uint32_t spd_entry) const;
+  bool SpiInUse(uint32_t spi) const;
+
+ private:
+  struct Retiring {
+    SaInfo sa;
+    absl::Time remove_at;  // InfiniteFuture while its removal runs
+  };
+  struct EntryState {
+    std::optional<SaInfo> outbound;
+    std::optional<SaInfo> inbound;
+    std::vector<Retiring> retiring;
+    bool soft_expired = false;
+    absl::Time rekey_retry_at = absl::InfiniteFuture();
+    bool installing = false;  // a distribution is being installed now
+  };
+  // Datapath work decided under `mu_` and carried out without it.
+  struct Op {
+    enum class Kind { kInstall, kDropHeld, kRemoveInbound };
+    Kind kind = Kind::kDropHeld;
+    uint32_t spd_entry = 0;
+    SetupResult setup;     // kInstall
+    datapath::SaKey key;   // kRemoveInbound
+  };
+  struct Work {
+    std::vector<Op> ops;
+    std::vector<v1::AgentMessage> messages;
+  };
+
+  EntryState* StateLocked(uint32_t spd_entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Turns the setup client's decisions into messages and datapath work.
+  void AbsorbLocked(SetupOutput out, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After a failed setup or install: retry the rekey later if one is due.
+  void ScheduleRekeyRetryLocked(uint32_t spd_entry, EntryState& st)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void TakePendingLocked(Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  void Execute(Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  void Install(Op& op, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  void RemoveInbound(const Op& op, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  void Finish(Work& work) ABSL_LOCKS_EXCLUDED(mu_);
+
+  const Options options_;
+  const std::vector<datapath::SpdEntry> spd_;
+  datapath::Datapath* const datapath_;
+  ControllerLink* const link_;
+  Clock* const clock_;
+  RandomSource* const random_;
+
+  absl::Mutex dp_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  bool started_ ABSL_GUARDED_BY(dp_mu_) = false;
+
+  mutable absl::Mutex mu_;
+  SetupClient client_ ABSL_GUARDED_BY(mu_);
+  std::map<uint32_t, EntryState> entries_ ABSL_GUARDED_BY(mu_);  // by SPD entry id
+  std::vector<Op> pending_ ABSL_GUARDED_BY(mu_);  // datapath work for the next Tick()
+  std::function<void()> wake_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ikeless::agent
+
+#endif  // IKELESS_AGENT_AGENT_CORE_H_
