@@ -13,7 +13,7 @@ namespace ikeless::controller {
 
 absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Options options) {
   std::unique_ptr<ControllerServer> s(new ControllerServer(std::move(options)));
-  auto store = storage::SqliteStore::Open(s->options_.database);
+  auto store = storage::SqliteStore::Open(s->options_.database, s->options_.store);
   if (!store.ok()) return store.status();
   s->store_ = std::move(*store);
   Clock* clock = SystemClock::Get();
@@ -50,6 +50,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   LogInfo("controller_started")
       .Kv("listen", s->address())
       .Kv("database", s->options_.database)
+      .Kv("fsync_every_commit", s->options_.store.sync_every_commit)
       .Kv("startup_interval_ms", absl::ToInt64Milliseconds(s->options_.processor.startup_interval))
       .Kv("startup_attempts", s->options_.processor.startup_attempts);
   return s;

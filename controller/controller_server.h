@@ -31,12 +31,22 @@ class ControllerServer {
   struct Options {
     std::string listen = "127.0.0.1:50051";  // port 0 picks a free one
     std::string database;                    // SQLite file, or ":memory:"
+    storage::SqliteStore::Options store = DefaultStoreOptions();
     RequestProcessor::Options processor;
     AgentServiceImpl::Options agent;
     int max_message_bytes = 64 * 1024;       // larger messages: RESOURCE_EXHAUSTED
     // Longest sleep of the timer loop; deadlines are usually met sooner.
     absl::Duration max_timer_sleep = absl::Milliseconds(100);
   };
+
+  // WAL with synchronous=NORMAL: a commit survives kill -9; after power
+  // loss the newest rows may be gone, which agents repair by retransmitting
+  // (S43 -> S5) or rekeying. docs/DECISIONS.md has the measurements.
+  static storage::SqliteStore::Options DefaultStoreOptions() {
+    storage::SqliteStore::Options o;
+    o.sync_every_commit = false;
+    return o;
+  }
 
   static absl::StatusOr<std::unique_ptr<ControllerServer>> Start(Options options);
   ~ControllerServer();
