@@ -135,7 +135,7 @@ int Run() {
       "Distributions\n");
   std::printf(
       "controller %s (pid %d), SQLite file in a temp dir, default durability "
-      "(synchronous=FULL, WAL); one TCP connection per agent; %d warm-up setups\n\n",
+      "(WAL, synchronous=NORMAL); one TCP connection per agent; %d warm-up setups\n\n",
       controller->address().c_str(), controller->pid(), warmup);
   std::fputs(table.Render().c_str(), stdout);
   std::printf(

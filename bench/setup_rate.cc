@@ -202,7 +202,7 @@ int Run() {
   }
   std::printf(
       "setup_rate: K pairs doing setups back to back for %s each (after %s warm-up); "
-      "fresh controller per K, SQLite default durability (synchronous=FULL, WAL); "
+      "fresh controller per K, SQLite default durability (WAL, synchronous=NORMAL); "
       "RLIMIT_NOFILE %llu\n\n",
       absl::FormatDuration(absl::GetFlag(FLAGS_duration)).c_str(),
       absl::FormatDuration(absl::GetFlag(FLAGS_warmup)).c_str(),
