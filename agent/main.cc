@@ -1,0 +1,139 @@
+// ikeless-agent: a node's agent. Keeps one stream to the controller, holds
+// the first packet of a flow that needs an SA, asks the controller, installs
+// what it hands out, and rekeys before lifetimes end (FIG. 18-20).
+#include <signal.h>
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "agent/agent_core.h"
+#include "agent/config.h"
+#include "agent/datapath_factory.h"
+#include "agent/stream_client.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "common/random.h"
+
+ABSL_FLAG(std::string, config, "/etc/ikeless/agent.conf", "agent configuration file (text proto)");
+ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+
+namespace {
+
+constexpr char kVersion[] = "ikeless-agent/0.1";
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "ikeless-agent: %s\n", message.c_str());
+  return code;
+}
+
+// Runs AgentCore::Tick at its deadlines (resends, deferred datapath work,
+// old-SA removal) until stopped.
+class Ticker {
+ public:
+  explicit Ticker(ikeless::agent::AgentCore* core) : core_(core) {
+    core_->SetWakeup([this] {
+      absl::MutexLock l(&mu_);
+      woken_ = true;
+    });
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~Ticker() {
+    {
+      absl::MutexLock l(&mu_);
+      stop_ = true;
+    }
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      core_->Tick();
+      absl::Time wake = std::min(core_->NextDeadline(), absl::Now() + absl::Milliseconds(200));
+      absl::MutexLock l(&mu_);
+      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || woken_; };
+      mu_.AwaitWithDeadline(absl::Condition(&ready), wake);
+      if (stop_) return;
+      woken_ = false;
+    }
+  }
+
+  ikeless::agent::AgentCore* core_;
+  absl::Mutex mu_;
+  bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  bool woken_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("ikeless-agent --config FILE");
+  absl::ParseCommandLine(argc, argv);
+  using ikeless::LogLevel;
+  const std::string level = absl::GetFlag(FLAGS_log_level);
+  if (level == "debug") ikeless::SetMinLogLevel(LogLevel::kDebug);
+  else if (level == "info") ikeless::SetMinLogLevel(LogLevel::kInfo);
+  else if (level == "warning") ikeless::SetMinLogLevel(LogLevel::kWarning);
+  else if (level == "error") ikeless::SetMinLogLevel(LogLevel::kError);
+  else return Fail(2, "--log_level: use debug, info, warning or error");
+
+  auto loaded = ikeless::agent::LoadConfigFile(absl::GetFlag(FLAGS_config));
+  if (!loaded.ok()) return Fail(2, std::string(loaded.status().message()));
+  const ikeless::v1::AgentConfig& config = loaded->config;
+
+  sigset_t stop;
+  sigemptyset(&stop);
+  sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
+
+  auto datapath = ikeless::agent::MakeDatapath(config);
+  if (!datapath.ok()) return Fail(1, std::string(datapath.status().message()));
+
+  ikeless::agent::AgentCore* core_ptr = nullptr;
+  ikeless::agent::StreamClient::Options stream_options;
+  stream_options.target = config.controller();
+  stream_options.hello.set_node_name(config.node_name());
+  for (const auto& a : config.addresses()) stream_options.hello.add_addresses(a);
+  stream_options.hello.set_agent_version(kVersion);
+  *stream_options.hello.mutable_capabilities() = (*datapath)->capabilities();
+  ikeless::agent::StreamClient::Handler handler;
+  handler.on_connected = [&core_ptr] { core_ptr->OnConnected(); };
+  handler.on_message = [&core_ptr](const ikeless::v1::ControllerMessage& m) {
+    core_ptr->OnControllerMessage(m);
+  };
+  ikeless::agent::StreamClient client(stream_options, handler, ikeless::CryptoRandom::Get());
+
+  ikeless::agent::AgentCore::Options core_options;
+  core_options.setup.resend_interval = absl::Milliseconds(config.setup().resend_interval_ms());
+  core_options.setup.max_attempts = static_cast<int>(config.setup().max_attempts());
+  auto core = std::make_unique<ikeless::agent::AgentCore>(
+      core_options, loaded->spd, datapath->get(), &client, ikeless::SystemClock::Get(),
+      ikeless::CryptoRandom::Get());
+  core_ptr = core.get();
+  if (absl::Status s = core->Start(); !s.ok()) return Fail(1, std::string(s.message()));
+  {
+    Ticker ticker(core.get());
+    client.Start();
+    ikeless::LogInfo("agent_started")
+        .Kv("node", config.node_name())
+        .Kv("controller", config.controller())
+        .Kv("datapath", (*datapath)->capabilities().datapath())
+        .Kv("spd_entries", static_cast<uint64_t>(loaded->spd.size()));
+    int sig = 0;
+    sigwait(&stop, &sig);
+    ikeless::LogInfo("agent_stopping").Kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    client.Stop();
+  }
+  core.reset();
+  datapath->reset();  // closes the TUN device; installed SAs go with it
+  return 0;
+}

@@ -1,0 +1,197 @@
+// The I/O thread of EspDatapath: poll, read, run the engine, write, tick.
+
+#include "datapath/esp/esp_datapath.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "common/log.h"
+#include "datapath/esp/socket_address.h"
+#include "datapath/esp/wire.h"
+
+namespace ikeless::datapath::esp {
+namespace {
+
+constexpr int kBatch = 64;  // packets read per readiness before others get a turn
+constexpr size_t kMaxUndelivered = 1024;  // events kept while no sink is set
+
+}  // namespace
+
+void EspDatapath::Run() {
+  std::vector<uint8_t> buffer(65536);
+  EngineOutput batch;
+  std::vector<DatapathEvent> undelivered;
+  absl::Time next_tick = clock_->Now() + options_.tick_interval;
+  while (!stop_.load()) {
+    pollfd fds[5];
+    int n = 0;
+    fds[n++] = {tun_->fd(), POLLIN, 0};
+    const int net_first = n;
+    for (int fd : {udp_fd_, raw4_fd_, raw6_fd_}) {
+      if (fd >= 0) fds[n++] = {fd, POLLIN, 0};
+    }
+    const int net_end = n;
+    fds[n++] = {wake_fd_, POLLIN, 0};
+    const absl::Duration wait = next_tick - clock_->Now();
+    const int timeout =
+        wait <= absl::ZeroDuration() ? 0 : static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1;
+    const int ready = poll(fds, n, timeout);
+    if (ready < 0 && errno != EINTR) {
+      LogError("esp_poll_failed").Kv("error", std::strerror(errno));
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    if (ready > 0) {
+      if (fds[0].revents & POLLIN) ReadTun(buffer);
+      for (int i = net_first; i < net_end; ++i) {
+        if (fds[i].revents & POLLIN) ReadNetwork(fds[i].fd, buffer);
+      }
+      if (fds[n - 1].revents & POLLIN) {
+        uint64_t count;
+        [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
+      }
+    }
+    const absl::Time now = clock_->Now();
+    if (now >= next_tick) {
+      absl::MutexLock l(&mu_);
+      engine_.Tick(now, &pending_);
+      next_tick = now + options_.tick_interval;
+    }
+    Flush(batch, undelivered);
+  }
+}
+
+void EspDatapath::ReadTun(std::vector<uint8_t>& buffer) {
+  for (int i = 0; i < kBatch; ++i) {
+    const ssize_t n = tun_->Read(buffer);
+    if (n <= 0) return;
+    io_.tun_rx++;
+    absl::MutexLock l(&mu_);
+    engine_.ProcessOutbound({buffer.data(), static_cast<size_t>(n)}, &pending_);
+  }
+}
+
+void EspDatapath::ReadNetwork(int fd, std::vector<uint8_t>& buffer) {
+  for (int i = 0; i < kBatch; ++i) {
+    const ssize_t n = recv(fd, buffer.data(), buffer.size(), 0);
+    if (n < 0) return;
+    std::span<uint8_t> p(buffer.data(), static_cast<size_t>(n));
+    if (fd == raw4_fd_) {
+      // IPv4 raw sockets deliver the IP header too.
+      if (p.size() < 20 || (p[0] >> 4) != 4 || size_t{p[0] & 0x0fu} * 4 > p.size()) continue;
+      p = p.subspan(size_t{p[0] & 0x0fu} * 4);
+    } else if (fd == udp_fd_) {
+      // RFC 3948 §2.3 NAT-keepalive (one 0xff octet) and §2.2 non-ESP
+      // marker (four zero octets, i.e. IKE): neither is ESP, and we run no
+      // IKE.
+      if ((p.size() == 1 && p[0] == 0xff) || (p.size() >= 4 && LoadBe32(p.data()) == 0)) {
+        io_.non_esp++;
+        continue;
+      }
+    }
+    io_.net_rx++;
+    absl::MutexLock l(&mu_);
+    engine_.ProcessInbound(p, &pending_);
+  }
+}
+
+void EspDatapath::Flush(EngineOutput& batch, std::vector<DatapathEvent>& undelivered) {
+  {
+    absl::MutexLock l(&mu_);
+    if (pending_.empty() && undelivered.empty()) return;
+    std::swap(batch, pending_);  // pending_ gets the emptied vectors back
+  }
+  for (const NetworkPacket& p : batch.to_network) SendEsp(p);
+  for (const std::vector<uint8_t>& p : batch.to_tun) {
+    if (tun_->Write(p)) {
+      io_.tun_tx++;
+    } else {
+      io_.tun_tx_errors++;
+      LogIoError("esp_tun_write_failed", errno);
+    }
+  }
+  for (const std::vector<uint8_t>& p : batch.bypass) SendBypass(p);
+
+  undelivered.insert(undelivered.end(), batch.events.begin(), batch.events.end());
+  if (!undelivered.empty()) {
+    std::function<void(const DatapathEvent&)> sink;
+    {
+      absl::MutexLock l(&sink_mu_);
+      sink = sink_;
+    }
+    if (sink) {
+      for (const DatapathEvent& ev : undelivered) sink(ev);
+      undelivered.clear();
+    } else if (undelivered.size() > kMaxUndelivered) {
+      undelivered.erase(undelivered.begin(),
+                        undelivered.begin() + (undelivered.size() - kMaxUndelivered));
+    }
+  }
+  batch.clear();
+}
+
+void EspDatapath::SendEsp(const NetworkPacket& p) {
+  sockaddr_storage ss;
+  socklen_t len = 0;
+  int fd = -1;
+  if (options_.encapsulation == Encapsulation::kUdp) {
+    if (ToSockaddr(p.destination, options_.peer_udp_port, udp_family_, &ss, &len)) fd = udp_fd_;
+  } else {
+    fd = p.destination.is_v4() ? raw4_fd_ : raw6_fd_;
+    if (fd >= 0) ToSockaddr(p.destination, 0, p.destination.is_v4() ? AF_INET : AF_INET6, &ss, &len);
+  }
+  if (fd < 0) {
+    io_.net_tx_errors++;
+    LogIoError("esp_no_socket_for_family", EAFNOSUPPORT);
+    return;
+  }
+  if (sendto(fd, p.esp.data(), p.esp.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+    io_.net_tx_errors++;
+    LogIoError("esp_send_failed", errno);
+    return;
+  }
+  io_.net_tx++;
+}
+
+void EspDatapath::SendBypass(const std::vector<uint8_t>& packet) {
+  sockaddr_storage ss;
+  std::memset(&ss, 0, sizeof ss);
+  socklen_t len;
+  int fd;
+  if ((packet[0] >> 4) == 4) {
+    fd = bypass4_fd_;
+    auto* sin = reinterpret_cast<sockaddr_in*>(&ss);
+    sin->sin_family = AF_INET;
+    std::memcpy(&sin->sin_addr, &packet[16], 4);
+    len = sizeof *sin;
+  } else {
+    fd = bypass6_fd_;
+    auto* sin6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    sin6->sin6_family = AF_INET6;
+    std::memcpy(&sin6->sin6_addr, &packet[24], 16);
+    len = sizeof *sin6;
+  }
+  if (fd < 0 ||
+      sendto(fd, packet.data(), packet.size(), 0, reinterpret_cast<sockaddr*>(&ss), len) < 0) {
+    io_.bypass_errors++;
+    LogIoError("esp_bypass_send_failed", fd < 0 ? EAFNOSUPPORT : errno);
+    return;
+  }
+  io_.bypass_tx++;
+}
+
+void EspDatapath::LogIoError(const char* event, int err) {
+  // At most one line per event kind and 10 s: a dead peer must not flood.
+  const absl::Time now = clock_->Now();
+  absl::Time& last = last_error_log_[event];
+  if (now - last < absl::Seconds(10)) return;
+  last = now;
+  LogWarning(event).Kv("error", std::strerror(err));
+}
+
+}  // namespace ikeless::datapath::esp
