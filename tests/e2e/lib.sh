@@ -84,6 +84,17 @@ wait_for() {
   done
 }
 
+# pings NS COUNT DEST [ping options]: COUNT echo requests, every one answered.
+pings() {
+  local n=$1 count=$2 dest=$3; shift 3
+  local out
+  out=$(nsx "$n" ping -n -c "$count" -W 2 "$@" "$dest" 2>&1) || true
+  if ! grep -q " $count received" <<<"$out"; then
+    say "$(grep -E 'transmitted' <<<"$out")"
+    return 1
+  fi
+}
+
 stop_pid() {
   local pid=$1 sig=${2:-TERM}
   kill "-$sig" "$pid" 2>/dev/null || true
