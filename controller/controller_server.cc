@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/log.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -31,7 +34,15 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   // Plain text until the mutual-TLS issue lands (docs/DECISIONS.md).
-  builder.AddListeningPort(s->options_.listen, grpc::InsecureServerCredentials(), &s->port_);
+  // The first address is the one port() and address() report; more may
+  // follow, e.g. a unix socket that agents in other network namespaces
+  // reach through the file system.
+  std::vector<std::string> listens = absl::StrSplit(s->options_.listen, ',', absl::SkipEmpty());
+  if (listens.empty()) return absl::InvalidArgumentError("listen: no address given");
+  std::vector<int> ports(listens.size(), 0);
+  for (size_t i = 0; i < listens.size(); ++i) {
+    builder.AddListeningPort(listens[i], grpc::InsecureServerCredentials(), &ports[i]);
+  }
   builder.SetMaxReceiveMessageSize(s->options_.max_message_bytes);
   // Agents keep their stream open for days: detect dead peers.
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
@@ -41,7 +52,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   builder.RegisterService(s->agent_service_.get());
   builder.RegisterService(s->policy_service_.get());
   s->server_ = builder.BuildAndStart();
-  if (s->server_ == nullptr || s->port_ == 0) {
+  s->port_ = ports[0];
+  s->primary_listen_ = listens[0];
+  if (s->server_ == nullptr || std::count(ports.begin(), ports.end(), 0) > 0) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on ", s->options_.listen, " (address in use or invalid)"));
   }
@@ -49,6 +62,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   s->timer_ = std::thread([p = s.get()] { p->TimerLoop(); });
   LogInfo("controller_started")
       .Kv("listen", s->address())
+      .Kv("also", listens.size() > 1 ? absl::StrJoin(listens.begin() + 1, listens.end(), ",") : "")
       .Kv("database", s->options_.database)
       .Kv("fsync_every_commit", s->options_.store.sync_every_commit)
       .Kv("startup_interval_ms", absl::ToInt64Milliseconds(s->options_.processor.startup_interval))
@@ -59,7 +73,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
 ControllerServer::~ControllerServer() { Shutdown(); }
 
 std::string ControllerServer::address() const {
-  std::string host = options_.listen.substr(0, options_.listen.rfind(':'));
+  if (absl::StartsWith(primary_listen_, "unix:")) return primary_listen_;
+  std::string host = primary_listen_.substr(0, primary_listen_.rfind(':'));
   return absl::StrCat(host, ":", port_);
 }
 

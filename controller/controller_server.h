@@ -29,7 +29,9 @@ namespace ikeless::controller {
 class ControllerServer {
  public:
   struct Options {
-    std::string listen = "127.0.0.1:50051";  // port 0 picks a free one
+    // host:port (port 0 picks a free one) or unix:PATH; several separated
+    // by commas.
+    std::string listen = "127.0.0.1:50051";
     std::string database;                    // SQLite file, or ":memory:"
     storage::SqliteStore::Options store = DefaultStoreOptions();
     RequestProcessor::Options processor;
@@ -74,6 +76,7 @@ class ControllerServer {
   std::unique_ptr<PolicyServiceImpl> policy_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::string primary_listen_;
   std::thread timer_;
 
   absl::Mutex mu_;

@@ -13,7 +13,8 @@
 #include "common/log.h"
 #include "controller/controller_server.h"
 
-ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (host:port)");
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "gRPC listen addresses, comma-separated: host:port or unix:PATH");
 ABSL_FLAG(std::string, data_dir, "/var/lib/ikeless",
           "directory of the embedded SQLite database (controller.db)");
 ABSL_FLAG(std::string, database, "",
