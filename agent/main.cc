@@ -77,13 +77,9 @@ class Ticker {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage("ikeless-agent --config FILE");
   absl::ParseCommandLine(argc, argv);
-  using ikeless::LogLevel;
-  const std::string level = absl::GetFlag(FLAGS_log_level);
-  if (level == "debug") ikeless::SetMinLogLevel(LogLevel::kDebug);
-  else if (level == "info") ikeless::SetMinLogLevel(LogLevel::kInfo);
-  else if (level == "warning") ikeless::SetMinLogLevel(LogLevel::kWarning);
-  else if (level == "error") ikeless::SetMinLogLevel(LogLevel::kError);
-  else return Fail(2, "--log_level: use debug, info, warning or error");
+  if (!ikeless::SetMinLogLevelByName(absl::GetFlag(FLAGS_log_level))) {
+    return Fail(2, "--log_level: use debug, info, warning or error");
+  }
 
   auto loaded = ikeless::agent::LoadConfigFile(absl::GetFlag(FLAGS_config));
   if (!loaded.ok()) return Fail(2, std::string(loaded.status().message()));

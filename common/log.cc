@@ -56,6 +56,16 @@ void AppendValue(std::string& out, absl::string_view v) {
 void SetMinLogLevel(LogLevel level) { min_level = static_cast<int>(level); }
 LogLevel MinLogLevel() { return static_cast<LogLevel>(min_level.load()); }
 
+bool SetMinLogLevelByName(absl::string_view name) {
+  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarning, LogLevel::kError}) {
+    if (name == LevelName(l)) {
+      SetMinLogLevel(l);
+      return true;
+    }
+  }
+  return false;
+}
+
 LogLine::LogLine(LogLevel level, absl::string_view event)
     : enabled_(static_cast<int>(level) >= min_level.load()) {
   if (!enabled_) return;

@@ -19,6 +19,8 @@ enum class LogLevel { kDebug = 0, kInfo = 1, kWarning = 2, kError = 3 };
 
 // Lines below this level are dropped. Default kInfo.
 void SetMinLogLevel(LogLevel level);
+// "debug", "info", "warning" or "error"; false (nothing changed) otherwise.
+bool SetMinLogLevelByName(absl::string_view name);
 LogLevel MinLogLevel();
 
 // Builds one line and writes it, whole, when destroyed.

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/address.h"
 #include "common/log.h"
+#include "controller/grpc_status.h"
 #include "common/secret.h"
 
 namespace ikeless::controller {
@@ -15,10 +16,6 @@ namespace {
 
 constexpr size_t kMaxAddresses = 64;
 constexpr size_t kMaxNodeName = 64;
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
 
 absl::Status ValidateNodeName(const std::string& name) {
   if (name.empty()) return absl::InvalidArgumentError("hello.node_name: must not be empty");

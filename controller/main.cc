@@ -42,13 +42,9 @@ int main(int argc, char** argv) {
       "ikeless-controller --listen HOST:PORT --data_dir DIR\n"
       "Centrally keyed IPsec controller; manage it with ipsecctl.");
   absl::ParseCommandLine(argc, argv);
-  using ikeless::LogLevel;
-  const std::string level = absl::GetFlag(FLAGS_log_level);
-  if (level == "debug") ikeless::SetMinLogLevel(LogLevel::kDebug);
-  else if (level == "info") ikeless::SetMinLogLevel(LogLevel::kInfo);
-  else if (level == "warning") ikeless::SetMinLogLevel(LogLevel::kWarning);
-  else if (level == "error") ikeless::SetMinLogLevel(LogLevel::kError);
-  else return Fail("--log_level: use debug, info, warning or error");
+  if (!ikeless::SetMinLogLevelByName(absl::GetFlag(FLAGS_log_level))) {
+    return Fail("--log_level: use debug, info, warning or error");
+  }
 
   if (absl::GetFlag(FLAGS_startup_interval) <= absl::ZeroDuration()) {
     return Fail("--startup_interval: must be positive");

@@ -4,14 +4,11 @@
 #include "absl/strings/str_join.h"
 #include "common/address.h"
 #include "common/log.h"
+#include "controller/grpc_status.h"
 #include "controller/policy_validation.h"
 
 namespace ikeless::controller {
 namespace {
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
-}
 
 int64_t UnixSeconds(absl::Time t) {
   if (t == absl::InfinitePast() || t == absl::InfiniteFuture()) return 0;
