@@ -66,6 +66,15 @@ absl::StatusOr<LoadedConfig> ParseConfig(const std::string& text, const std::str
   if (esp->udp_port() > 65535) return Invalid(origin, "esp.udp_port", "must be 1..65535");
   if (esp->socket_mark() == 0) esp->set_socket_mark(0x1e5);
   if (esp->listen_address().empty()) esp->set_listen_address(c.addresses(0));
+  const v1::TlsConfig& tls = c.tls();
+  const bool any_tls = !tls.ca_file().empty() || !tls.cert_file().empty() || !tls.key_file().empty();
+  if (c.insecure() && any_tls) return Invalid(origin, "insecure", "do not combine with tls");
+  if (!c.insecure()) {
+    if (tls.ca_file().empty()) return Invalid(origin, "tls.ca_file", "is required (or insecure: true)");
+    if (tls.cert_file().empty()) return Invalid(origin, "tls.cert_file", "is required (or insecure: true)");
+    if (tls.key_file().empty()) return Invalid(origin, "tls.key_file", "is required (or insecure: true)");
+  }
+  if (tls.server_name().empty()) c.mutable_tls()->set_server_name("ikeless-controller");
   if (c.setup().resend_interval_ms() == 0) c.mutable_setup()->set_resend_interval_ms(5000);
   if (c.setup().max_attempts() == 0) c.mutable_setup()->set_max_attempts(6);
 

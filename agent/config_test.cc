@@ -9,6 +9,7 @@ constexpr char kGood[] = R"(
 node_name: "gw-a"
 controller: "198.18.100.1:50051"
 addresses: "198.18.0.1"
+tls { ca_file: "ca.crt" cert_file: "gw-a.crt" key_file: "gw-a.key" }
 spd { name: "site" local: "198.18.10.0/24" remote: "198.18.20.0/24" setup_peer: "198.18.0.2" }
 spd { local: "198.18.0.1" remote: "198.18.0.2" action: BYPASS protocol: 17 port: 53 }
 )";
@@ -37,20 +38,20 @@ TEST(AgentConfig, ErrorsNameFileAndField) {
   } cases[] = {
       {"node_name: \"x\" bogus: 1", "a.conf: line 1"},
       {"controller: \"h:1\" addresses: \"198.18.0.1\"", "a.conf: node_name: is required"},
-      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0\"", "addresses[0]"},
-      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
+      {"insecure: true node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0\"", "addresses[0]"},
+      {"insecure: true node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
        "remote: \"198.18.2.0/24\" }",
        "spd[0].setup_peer: a PROTECT rule needs"},
-      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/33\" "
+      {"insecure: true node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/33\" "
        "remote: \"198.18.2.0/24\" setup_peer: \"198.18.0.2\" }",
        "spd[0].local"},
-      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
+      {"insecure: true node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
        "remote: \"fd00::/8\" setup_peer: \"198.18.0.2\" }",
        "spd[0].remote: must be of the same family"},
-      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
+      {"insecure: true node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
        "remote: \"198.18.2.0/24\" setup_peer: \"198.18.0.2\" local_address: \"198.18.0.9\" }",
        "spd[0].local_address: must be one of addresses"},
-      {"node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
+      {"insecure: true node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\" spd { local: \"198.18.1.0/24\" "
        "remote: \"198.18.2.0/24\" setup_peer: \"198.18.0.2\" port: 22 }",
        "spd[0].port: needs protocol"},
   };
@@ -59,6 +60,18 @@ TEST(AgentConfig, ErrorsNameFileAndField) {
     ASSERT_FALSE(r.ok()) << c.text;
     EXPECT_NE(r.status().message().find(c.expect), std::string::npos) << r.status().message();
   }
+}
+
+TEST(AgentConfig, TlsIsRequiredUnlessInsecure) {
+  auto r = ParseConfig("node_name: \"x\" controller: \"h:1\" addresses: \"198.18.0.1\"", "a.conf");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("tls.ca_file: is required"), std::string::npos);
+  r = ParseConfig(
+      "insecure: true tls { ca_file: \"c\" } node_name: \"x\" controller: \"h:1\" addresses: "
+      "\"198.18.0.1\"",
+      "a.conf");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("insecure: do not combine"), std::string::npos);
 }
 
 TEST(AgentConfig, MissingFileIsNotFound) {

@@ -106,7 +106,17 @@ int main(int argc, char** argv) {
   handler.on_message = [&core_ptr](const ikeless::v1::ControllerMessage& m) {
     core_ptr->OnControllerMessage(m);
   };
-  ikeless::agent::StreamClient client(stream_options, handler, ikeless::CryptoRandom::Get());
+  if (config.insecure()) {
+    ikeless::LogWarning("INSECURE_PLAINTEXT_TRANSPORT")
+        .Kv("detail", "no TLS to the controller: keys cross the network in clear; tests only");
+  } else {
+    stream_options.tls = {config.tls().ca_file(), config.tls().cert_file(),
+                          config.tls().key_file(), config.tls().server_name()};
+  }
+  auto created =
+      ikeless::agent::StreamClient::Create(stream_options, handler, ikeless::CryptoRandom::Get());
+  if (!created.ok()) return Fail(1, std::string(created.status().message()));
+  ikeless::agent::StreamClient& client = **created;
 
   ikeless::agent::AgentCore::Options core_options;
   core_options.setup.resend_interval = absl::Milliseconds(config.setup().resend_interval_ms());

@@ -7,8 +7,9 @@
 
 namespace ikeless::agent {
 
-StreamClient::StreamClient(Options options, Handler handler, RandomSource* random)
-    : options_(std::move(options)), handler_(std::move(handler)), random_(random) {
+absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Create(Options options,
+                                                                   Handler handler,
+                                                                   RandomSource* random) {
   grpc::ChannelArguments args;
   // Notice a dead controller within ~40 s even when nothing is sent.
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 30'000);
@@ -17,7 +18,21 @@ StreamClient::StreamClient(Options options, Handler handler, RandomSource* rando
   // We do our own backoff; gRPC's would add to it.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-  channel_ = grpc::CreateCustomChannel(options_.target, grpc::InsecureChannelCredentials(), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!options.tls.empty()) {
+    auto tls = MakeChannelCredentials(options.tls, &args);
+    if (!tls.ok()) return tls.status();
+    credentials = *tls;
+  }
+  return std::make_unique<StreamClient>(std::move(options), std::move(handler), random,
+                                        std::move(credentials), std::move(args));
+}
+
+StreamClient::StreamClient(Options options, Handler handler, RandomSource* random,
+                           std::shared_ptr<grpc::ChannelCredentials> credentials,
+                           grpc::ChannelArguments args)
+    : options_(std::move(options)), handler_(std::move(handler)), random_(random) {
+  channel_ = grpc::CreateCustomChannel(options_.target, credentials, args);
   stub_ = v1::AgentService::NewStub(channel_);
 }
 

@@ -13,10 +13,12 @@
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/controller_link.h"
 #include "common/random.h"
+#include "common/tls_credentials.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/agent.grpc.pb.h"
 
@@ -30,13 +32,19 @@ class StreamClient final : public ControllerLink {
     absl::Duration min_backoff = absl::Milliseconds(200);
     absl::Duration max_backoff = absl::Seconds(10);
     size_t max_queued = 1024;
+    // Mutual TLS (common/tls_credentials.h); empty files = plain text.
+    TlsFiles tls;
   };
   struct Handler {
     std::function<void()> on_connected;  // after the Welcome
     std::function<void(const v1::ControllerMessage&)> on_message;
   };
 
-  StreamClient(Options options, Handler handler, RandomSource* random);
+  // Reads the TLS files; an error names the file.
+  static absl::StatusOr<std::unique_ptr<StreamClient>> Create(Options options, Handler handler,
+                                                              RandomSource* random);
+  StreamClient(Options options, Handler handler, RandomSource* random,
+               std::shared_ptr<grpc::ChannelCredentials> credentials, grpc::ChannelArguments args);
   ~StreamClient() override;
 
   void Start();

@@ -111,7 +111,8 @@ absl::StatusOr<ControllerProcess> ControllerProcess::Start(
     close(log_fd);
     return absl::InternalError("pipe failed");
   }
-  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0", "--data_dir=" + data_dir};
+  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0", "--insecure",
+                                   "--data_dir=" + data_dir};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   std::vector<char*> args;
   for (auto& a : argv) args.push_back(a.data());

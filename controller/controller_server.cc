@@ -32,8 +32,13 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (s->options_.tls.has_value()) {
+    auto tls = MakeServerCredentials(*s->options_.tls);
+    if (!tls.ok()) return tls.status();
+    credentials = *tls;
+  }
   grpc::ServerBuilder builder;
-  // Plain text until the mutual-TLS issue lands (docs/DECISIONS.md).
   // The first address is the one port() and address() report; more may
   // follow, e.g. a unix socket that agents in other network namespaces
   // reach through the file system.
@@ -41,7 +46,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   if (listens.empty()) return absl::InvalidArgumentError("listen: no address given");
   std::vector<int> ports(listens.size(), 0);
   for (size_t i = 0; i < listens.size(); ++i) {
-    builder.AddListeningPort(listens[i], grpc::InsecureServerCredentials(), &ports[i]);
+    builder.AddListeningPort(listens[i], credentials, &ports[i]);
   }
   builder.SetMaxReceiveMessageSize(s->options_.max_message_bytes);
   // Agents keep their stream open for days: detect dead peers.
@@ -65,6 +70,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
       .Kv("also", listens.size() > 1 ? absl::StrJoin(listens.begin() + 1, listens.end(), ",") : "")
       .Kv("database", s->options_.database)
       .Kv("fsync_every_commit", s->options_.store.sync_every_commit)
+      .Kv("tls", s->options_.tls.has_value() ? "mutual" : "none")
       .Kv("startup_interval_ms", absl::ToInt64Milliseconds(s->options_.processor.startup_interval))
       .Kv("startup_attempts", s->options_.processor.startup_attempts);
   return s;

@@ -7,6 +7,7 @@
 // the in-process tests both start it this way.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -15,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/random.h"
+#include "common/tls_credentials.h"
 #include "controller/agent_service.h"
 #include "controller/dispatcher.h"
 #include "controller/event_hub.h"
@@ -34,6 +36,9 @@ class ControllerServer {
     std::string listen = "127.0.0.1:50051";
     std::string database;                    // SQLite file, or ":memory:"
     storage::SqliteStore::Options store = DefaultStoreOptions();
+    // Mutual TLS on every listening address; nullopt = plain text (the
+    // binary allows that only with --insecure).
+    std::optional<TlsFiles> tls;
     RequestProcessor::Options processor;
     AgentServiceImpl::Options agent;
     int max_message_bytes = 64 * 1024;       // larger messages: RESOURCE_EXHAUSTED

@@ -26,6 +26,11 @@ ABSL_FLAG(int32_t, max_message_bytes, 64 * 1024, "largest accepted gRPC message"
 ABSL_FLAG(bool, fsync_every_commit, false,
           "fsync the SQLite WAL at every commit (survives power loss, ~4x slower); "
           "without it a commit still survives a crash of the controller process");
+ABSL_FLAG(std::string, tls_ca, "", "CA certificate (PEM) that signed agents' and admins' certificates");
+ABSL_FLAG(std::string, tls_cert, "", "the controller's certificate (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "the controller's private key (PEM)");
+ABSL_FLAG(bool, insecure, false,
+          "serve without TLS: anyone who can connect gets keys. For tests on loopback only");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
 namespace {
@@ -63,6 +68,20 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(dir, ec);
     if (ec) return Fail(absl::StrCat("--data_dir: cannot create ", dir, ": ", ec.message()));
     options.database = dir + "/controller.db";
+  }
+  ikeless::TlsFiles tls{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
+                        absl::GetFlag(FLAGS_tls_key)};
+  if (absl::GetFlag(FLAGS_insecure)) {
+    if (!tls.empty()) return Fail("--insecure: do not combine with --tls_ca/--tls_cert/--tls_key");
+    ikeless::LogWarning("INSECURE_PLAINTEXT_TRANSPORT")
+        .Kv("detail", "no TLS: any client that can connect can ask for keys; loopback tests only");
+  } else {
+    if (tls.ca_file.empty() || tls.cert_file.empty() || tls.key_file.empty()) {
+      return Fail(
+          "TLS needs --tls_ca, --tls_cert and --tls_key (make them with ikeless-ca), or pass "
+          "--insecure for a plain-text test setup");
+    }
+    options.tls = tls;
   }
   options.store.sync_every_commit = absl::GetFlag(FLAGS_fsync_every_commit);
   options.processor.startup_interval = absl::GetFlag(FLAGS_startup_interval);

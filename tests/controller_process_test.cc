@@ -35,7 +35,7 @@ class ControllerProcessTest : public ::testing::Test {
   }
 
   void StartController() {
-    auto p = Subprocess::Start({Binaries().controller, "--listen=127.0.0.1:0",
+    auto p = Subprocess::Start({Binaries().controller, "--listen=127.0.0.1:0", "--insecure",
                                 "--database=" + db_, "--startup_interval=300ms",
                                 "--startup_attempts=6"});
     ASSERT_TRUE(p.ok()) << p.status();

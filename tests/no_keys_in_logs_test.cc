@@ -44,7 +44,7 @@ struct Node {
     agent::StreamClient::Handler h;
     h.on_connected = [this] { core->OnConnected(); };
     h.on_message = [this](const v1::ControllerMessage& m) { core->OnControllerMessage(m); };
-    client = std::make_unique<agent::StreamClient>(so, h, CryptoRandom::Get());
+    client = std::move(*agent::StreamClient::Create(so, h, CryptoRandom::Get()));
     core = std::make_unique<AgentCore>(AgentCore::Options(), std::vector<datapath::SpdEntry>{e},
                                        &dp, client.get(), SystemClock::Get(),
                                        CryptoRandom::Get());

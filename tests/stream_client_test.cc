@@ -50,7 +50,9 @@ TEST(StreamClient, ReconnectsAfterControllerRestart) {
   h.on_message = [&](const v1::ControllerMessage& m) {
     if (m.has_error()) ++errors;
   };
-  agent::StreamClient client(o, h, CryptoRandom::Get());
+  auto created = agent::StreamClient::Create(o, h, CryptoRandom::Get());
+  ASSERT_TRUE(created.ok()) << created.status();
+  agent::StreamClient& client = **created;
   client.Start();
   ASSERT_TRUE(WaitFor([&] { return connects == 1; }));
   EXPECT_TRUE(client.connected());

@@ -102,10 +102,15 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
+# Transport security of the controller and agents (see e2e_use_tls).
+E2E_TLS_FLAGS="--insecure"
+# agent_tls NAME ADDRESS: the agent config lines for its connection.
+agent_tls() { echo "insecure: true"; }
+
 # controller NS LISTEN [flags]: starts the controller, waits until it answers.
 start_controller() {
   local n=$1 listen=$2; shift 2
-  bg "$n" controller "$CONTROLLER_BIN" --listen="$listen" --data_dir="$E2E_DIR/ctl" "$@"
+  bg "$n" controller "$CONTROLLER_BIN" --listen="$listen" --data_dir="$E2E_DIR/ctl" $E2E_TLS_FLAGS "$@"
   CONTROLLER_PID=$LAST_PID
   wait_for 10 nsx "$n" "$IPSECCTL_BIN" --controller "$listen" policy list \
     || fail "controller did not start"

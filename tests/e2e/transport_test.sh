@@ -24,6 +24,7 @@ ctl policy add host-a-host-b --between 198.18.0.1 198.18.0.2 --mode transport \
 start_host() {  # NS NAME SELF PEER CONTROLLER
   cat >"$E2E_DIR/$2.conf" <<CONF
 node_name: "$2"
+$(agent_tls "$2" "$3")
 controller: "$5:50051"
 addresses: "$3"
 esp { tun_name: "ikl0" socket_mark: 485 }

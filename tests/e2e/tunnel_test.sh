@@ -35,6 +35,7 @@ ctl policy add gw-a-gw-b --between 198.18.0.1 198.18.0.2 --mode tunnel \
 agent_config() {  # NAME SELF PEER LOCAL_NET REMOTE_NET CONTROLLER
   cat >"$E2E_DIR/$1.conf" <<CONF
 node_name: "$1"
+$(agent_tls "$1" "$2")
 controller: "$6:50051"
 addresses: "$2"
 esp { tun_name: "ikl0" }
