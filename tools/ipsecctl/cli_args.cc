@@ -24,6 +24,9 @@ constexpr OptionSpec kGlobalSpecs[] = {
     {"--controller", nullptr, 1, "ADDR"},
     {"--output", "-o", 1, "table|json"},
     {"--timeout", nullptr, 1, "SECONDS"},
+    {"--tls-ca", nullptr, 1, "FILE"},
+    {"--tls-cert", nullptr, 1, "FILE"},
+    {"--tls-key", nullptr, 1, "FILE"},
 };
 
 }  // namespace
@@ -107,6 +110,12 @@ absl::Status ApplyGlobalOption(const Option& option, GlobalOptions* global) {
                                                      "' is not a positive number of seconds"));
     }
     global->timeout = absl::Seconds(seconds);
+  } else if (option.name == "--tls-ca" || option.name == "--tls-cert" ||
+             option.name == "--tls-key") {
+    if (value.empty()) return absl::InvalidArgumentError(absl::StrCat(option.name, ": empty path"));
+    (option.name == "--tls-ca"     ? global->tls.ca_file
+     : option.name == "--tls-cert" ? global->tls.cert_file
+                                   : global->tls.key_file) = value;
   } else {
     return absl::InternalError(absl::StrCat("not a global option: ", option.name));
   }

@@ -14,6 +14,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
+#include "common/tls_credentials.h"
 
 namespace ikeless::ipsecctl {
 
@@ -58,6 +59,9 @@ struct GlobalOptions {
   std::string controller;  // gRPC target, e.g. "127.0.0.1:50051"
   OutputFormat output = OutputFormat::kTable;
   absl::Duration timeout = absl::Seconds(10);  // deadline of each unary call
+  // Mutual TLS with an admin certificate (ikeless-ca issue admin); defaults
+  // from IKELESS_TLS_CA, IKELESS_TLS_CERT, IKELESS_TLS_KEY. None = plain text.
+  TlsFiles tls;
 };
 
 inline constexpr char kDefaultController[] = "127.0.0.1:50051";

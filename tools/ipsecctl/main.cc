@@ -28,10 +28,26 @@ int main(int argc, char** argv) {
     return kExitOk;
   }
 
-  // Plaintext: the controller listens without TLS for now
-  // (controller/controller_server.cc); switch both together.
+  ikeless::TlsFiles& tls = invocation->global.tls;
+  auto env = [](const char* name, std::string* out) {
+    const char* v = std::getenv(name);
+    if (out->empty() && v != nullptr) *out = v;
+  };
+  env("IKELESS_TLS_CA", &tls.ca_file);
+  env("IKELESS_TLS_CERT", &tls.cert_file);
+  env("IKELESS_TLS_KEY", &tls.key_file);
+  grpc::ChannelArguments channel_args;
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!tls.empty()) {
+    auto made = ikeless::MakeChannelCredentials(tls, &channel_args);
+    if (!made.ok()) {
+      std::cerr << "ipsecctl: " << made.status().message() << "\n";
+      return kExitFailure;
+    }
+    credentials = *made;
+  }
   auto channel =
-      grpc::CreateChannel(invocation->global.controller, grpc::InsecureChannelCredentials());
+      grpc::CreateCustomChannel(invocation->global.controller, credentials, channel_args);
   auto stub = ikeless::v1::PolicyService::NewStub(channel);
   int code = RunCommand(*invocation, stub.get(), std::cout, std::cerr);
   std::cout.flush();
