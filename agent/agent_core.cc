@@ -378,12 +378,11 @@ void AgentCore::Finish(Work& work) {
       LogDebug("controller_send_dropped");
     }
   }
-  std::function<void()> wake;
-  {
-    absl::MutexLock l(&mu_);
-    wake = wake_;
-  }
-  if (wake) wake();
+  // Called under mu_ so that SetWakeup(nullptr) returns only when no call
+  // into the old wake-up function is in flight. The wake-up function must
+  // not call back into the core.
+  absl::MutexLock l(&mu_);
+  if (wake_) wake_();
 }
 
 std::vector<SetupInfo> AgentCore::InFlightSetups() const {

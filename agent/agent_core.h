@@ -83,8 +83,9 @@ class AgentCore {
   // sink and programs the SPD (SetPolicies).
   absl::Status Start();
 
-  // Called (outside the core's locks) whenever NextDeadline() may have
-  // moved earlier, so a timer thread can wake up. Must not block.
+  // Called (under the core's state lock) whenever NextDeadline() may have
+  // moved earlier, so a timer thread can wake up. Must not block or call
+  // into the core. SetWakeup(nullptr) returns once no call is in flight.
   void SetWakeup(std::function<void()> wake);
 
   // The datapath's thread: acquire (S35/S41), soft expiry (rekey), hard

@@ -45,6 +45,7 @@ class Ticker {
     thread_ = std::thread([this] { Run(); });
   }
   ~Ticker() {
+    core_->SetWakeup(nullptr);  // nothing may wake a destroyed Ticker
     {
       absl::MutexLock l(&mu_);
       stop_ = true;

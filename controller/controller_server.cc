@@ -16,6 +16,13 @@ namespace ikeless::controller {
 
 absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Options options) {
   std::unique_ptr<ControllerServer> s(new ControllerServer(std::move(options)));
+  if (!s->options_.kek_file.empty()) {
+    auto sealer = storage::KeySealer::FromKeyFile(s->options_.kek_file, /*create_if_missing=*/true,
+                                                  CryptoRandom::Get());
+    if (!sealer.ok()) return sealer.status();
+    s->sealer_ = std::move(*sealer);
+    s->options_.store.sealer = s->sealer_.get();
+  }
   auto store = storage::SqliteStore::Open(s->options_.database, s->options_.store);
   if (!store.ok()) return store.status();
   s->store_ = std::move(*store);
@@ -71,6 +78,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
       .Kv("database", s->options_.database)
       .Kv("fsync_every_commit", s->options_.store.sync_every_commit)
       .Kv("tls", s->options_.tls.has_value() ? "mutual" : "none")
+      .Kv("kek_id", s->sealer_ != nullptr ? s->sealer_->id() : "none")
       .Kv("startup_interval_ms", absl::ToInt64Milliseconds(s->options_.processor.startup_interval))
       .Kv("startup_attempts", s->options_.processor.startup_attempts);
   return s;
@@ -94,10 +102,13 @@ void ControllerServer::TimerLoop() {
       auto out = processor_->Tick();
       if (out.ok()) {
         dispatcher_->Deliver(*out);
-      } else {
-        LogError("timer_failed").Kv("error", out.status().message());
+        mu_.Lock();
+        continue;
       }
+      // Storage trouble: retry after the usual sleep, not in a hot loop.
+      LogError("timer_failed").Kv("error", out.status().message());
       mu_.Lock();
+      mu_.AwaitWithDeadline(absl::Condition(&stopping_), wake);
       continue;
     }
     if (deadline.ok()) wake = std::min(wake, *deadline);

@@ -24,6 +24,7 @@
 #include "controller/request_processor.h"
 #include "controller/session_registry.h"
 #include "grpcpp/server.h"
+#include "storage/key_sealer.h"
 #include "storage/sqlite_store.h"
 
 namespace ikeless::controller {
@@ -39,6 +40,9 @@ class ControllerServer {
     // Mutual TLS on every listening address; nullopt = plain text (the
     // binary allows that only with --insecure).
     std::optional<TlsFiles> tls;
+    // Key-encryption key for SA keys at rest (created 0600 if missing);
+    // empty = keys stored unsealed (in-memory test databases only).
+    std::string kek_file;
     RequestProcessor::Options processor;
     AgentServiceImpl::Options agent;
     int max_message_bytes = 64 * 1024;       // larger messages: RESOURCE_EXHAUSTED
@@ -72,6 +76,7 @@ class ControllerServer {
   void TimerLoop();
 
   Options options_;
+  std::unique_ptr<storage::KeySealer> sealer_;  // outlives store_
   std::unique_ptr<storage::SqliteStore> store_;
   SessionRegistry registry_;
   EventHub events_;

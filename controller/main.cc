@@ -26,6 +26,9 @@ ABSL_FLAG(int32_t, max_message_bytes, 64 * 1024, "largest accepted gRPC message"
 ABSL_FLAG(bool, fsync_every_commit, false,
           "fsync the SQLite WAL at every commit (survives power loss, ~4x slower); "
           "without it a commit still survives a crash of the controller process");
+ABSL_FLAG(std::string, kek_file, "",
+          "key-encryption key for SA keys at rest (32 bytes hex, mode 0600; created if "
+          "missing); default: kek.key beside the database");
 ABSL_FLAG(std::string, tls_ca, "", "CA certificate (PEM) that signed agents' and admins' certificates");
 ABSL_FLAG(std::string, tls_cert, "", "the controller's certificate (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "the controller's private key (PEM)");
@@ -84,6 +87,11 @@ int main(int argc, char** argv) {
     options.tls = tls;
   }
   options.store.sync_every_commit = absl::GetFlag(FLAGS_fsync_every_commit);
+  options.kek_file = absl::GetFlag(FLAGS_kek_file);
+  if (options.kek_file.empty() && options.database != ":memory:") {
+    options.kek_file =
+        (std::filesystem::path(options.database).parent_path() / "kek.key").string();
+  }
   options.processor.startup_interval = absl::GetFlag(FLAGS_startup_interval);
   options.processor.startup_attempts = absl::GetFlag(FLAGS_startup_attempts);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);

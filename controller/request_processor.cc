@@ -221,6 +221,17 @@ absl::Status RequestProcessor::Establish(AssociationTxn& txn, AssociationRow& ro
 
 absl::Status RequestProcessor::Open(AssociationTxn& txn, const v1::SaRequest& r,
                                     ProcessorOutput& out) {
+  auto held = txn.ListEntries(r.source(), r.peer());
+  if (!held.ok()) return held.status();
+  if (held->size() >= options_.max_rows_per_pair) {
+    out.messages.emplace_back(
+        r.source(), ErrorFor(r, v1::SetupError::RESOURCE_EXHAUSTED,
+                             absl::StrCat(r.source(), " already holds ", held->size(),
+                                          " associations with ", r.peer())));
+    AddEvent(out, v1::Event::REQUEST_REJECTED, r.source(),
+             absl::StrCat("RESOURCE_EXHAUSTED peer=", r.peer()));
+    return absl::OkStatus();
+  }
   auto source = IpAddress::Parse(r.source());
   auto peer = IpAddress::Parse(r.peer());
   auto policy = policies_->Match(*source, *peer, r.selector());

@@ -51,6 +51,10 @@ class RequestProcessor {
     absl::Duration startup_interval = absl::Seconds(5);  // S23: "every 5 s"
     uint32_t startup_attempts = 6;                        // S24: "six times"
     size_t timer_batch = 256;  // rows handled per Tick() transaction
+    // Rows one node may hold for one peer (live SAs, rekeys, half-open
+    // requests). A node looping requests with fresh ids cannot grow the
+    // table or flood its peer with startups beyond this.
+    size_t max_rows_per_pair = 16;
   };
 
   RequestProcessor(Options options, storage::PolicyStore* policies,

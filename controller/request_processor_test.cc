@@ -269,6 +269,21 @@ TEST_F(RequestProcessorTest, HardLifetimeDeletesRow) {
   EXPECT_EQ(*processor_.NextDeadline(), absl::InfiniteFuture());
 }
 
+TEST_F(RequestProcessorTest, RowsPerPairAreCapped) {
+  // A node looping requests with fresh ids opens at most 16 rows.
+  for (uint64_t id = 1; id <= 16; ++id) {
+    ProcessorOutput out = Handle(Req(k2a, k2b, id, 5000 + static_cast<uint32_t>(id)));
+    ASSERT_TRUE(out.messages[0].message.has_startup()) << id;
+  }
+  ProcessorOutput out = Handle(Req(k2a, k2b, 17, 6000));
+  ASSERT_EQ(out.messages.size(), 1u);
+  EXPECT_EQ(out.messages[0].address, k2a);
+  EXPECT_EQ(out.messages[0].message.error().code(), v1::SetupError::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(Rows().size(), 16u);
+  // The peer may still complete one of them.
+  EXPECT_EQ(Handle(Req(k2b, k2a, 1, 7000)).messages.size(), 2u);
+}
+
 TEST_F(RequestProcessorTest, ReservedSpiIsInvalidAndChangesNothing) {
   for (uint32_t spi : {0u, 1u, 255u}) {
     ProcessorOutput out = Handle(Req(k2a, k2b, 1001, spi));

@@ -27,7 +27,7 @@ absl::Status SqliteAssociationTxn::Fail(absl::Status s) {
 }
 
 absl::StatusOr<std::vector<AssociationRow>> SqliteAssociationTxn::FindAll(SqliteStatement& stmt) {
-  absl::StatusOr<std::vector<AssociationRow>> rows = ReadAssociations(stmt);
+  absl::StatusOr<std::vector<AssociationRow>> rows = ReadAssociations(stmt, sealer_);
   if (!rows.ok()) return Fail(rows.status());
   return rows;
 }
@@ -147,8 +147,8 @@ absl::StatusOr<uint64_t> SqliteAssociationTxn::Insert(const AssociationRow& row)
                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return Fail(insert.status());
   insert->BindInt64(1, static_cast<int64_t>(id));
-  BindAssociation(row, 2, &blobs, &policy, *insert);
-  s = insert->Run();
+  s = BindAssociation(row, id, 2, sealer_, &blobs, &policy, *insert);
+  if (s.ok()) s = insert->Run();
   if (!s.ok()) return Fail(s);
   return id;
 }
@@ -164,9 +164,9 @@ absl::Status SqliteAssociationTxn::Update(const AssociationRow& row) {
       " establish_time = ?, expire_time = ?, next_startup_time = ?, startups_sent = ?"
       " WHERE id = ?");
   if (!stmt.ok()) return Fail(stmt.status());
-  BindAssociation(row, 1, &blobs, &policy, *stmt);
+  absl::Status s = BindAssociation(row, row.id, 1, sealer_, &blobs, &policy, *stmt);
   stmt->BindInt64(17, static_cast<int64_t>(row.id));
-  absl::Status s = stmt->Run();
+  if (s.ok()) s = stmt->Run();
   if (!s.ok()) return Fail(s);
   if (db_->changes() == 0) return NotFound(row.id);
   return absl::OkStatus();

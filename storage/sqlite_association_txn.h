@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "storage/association_store.h"
+#include "storage/key_sealer.h"
 #include "storage/sqlite_db.h"
 
 namespace ikeless::storage {
@@ -18,7 +19,8 @@ namespace ikeless::storage {
 // One transaction's view of the association table; lives inside Transact().
 class SqliteAssociationTxn final : public AssociationTxn {
  public:
-  explicit SqliteAssociationTxn(SqliteDb* db) : db_(db) {}
+  // `sealer` seals and opens the SA blobs; nullptr stores them in the clear.
+  SqliteAssociationTxn(SqliteDb* db, const KeySealer* sealer) : db_(db), sealer_(sealer) {}
 
   // The first database error any call hit, or OK. Once set, every further
   // call returns it and the caller must roll back even if the transaction's
@@ -52,6 +54,7 @@ class SqliteAssociationTxn final : public AssociationTxn {
   absl::StatusOr<std::vector<AssociationRow>> FindAll(SqliteStatement& stmt);
 
   SqliteDb* db_;
+  const KeySealer* sealer_;
   absl::Status failure_;
 };
 

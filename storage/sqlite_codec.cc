@@ -1,6 +1,8 @@
 #include "storage/sqlite_codec.h"
 
 #include <limits>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/secret.h"
@@ -29,14 +31,59 @@ absl::Time MicrosToTime(int64_t us) {
   return absl::FromUnixMicros(us);
 }
 
-void EncodeSaParameters(const v1::SaParameters& sa, std::string* out) { sa.SerializeToString(out); }
+std::string SealContext(SaColumn where) {
+  return absl::StrCat("ikeless/association/", where.id, "/", where.name);
+}
 
-absl::Status DecodeSaParameters(absl::string_view stored, v1::SaParameters* out) {
+absl::Status EncodeSaParameters(const v1::SaParameters& sa, const KeySealer* sealer, SaColumn where,
+                                std::string* out) {
+  if (sealer == nullptr) {
+    sa.SerializeToString(out);
+    return absl::OkStatus();
+  }
+  // SerializeToString sizes the string once, so no reallocation leaves a
+  // stray copy of the keys before this one is wiped.
+  std::string plain;
+  sa.SerializeToString(&plain);
+  absl::StatusOr<std::string> sealed = sealer->Seal(plain, SealContext(where));
+  WipeString(&plain);
+  if (!sealed.ok()) return sealed.status();
+  *out = *std::move(sealed);
+  return absl::OkStatus();
+}
+
+absl::Status DecodeSaParameters(absl::string_view stored, const KeySealer* sealer, SaColumn where,
+                                v1::SaParameters* out) {
   out->Clear();
-  if (stored.empty()) return absl::OkStatus();
-  if (!out->ParseFromArray(stored.data(), static_cast<int>(stored.size()))) {
+  auto error = [&](absl::StatusCode code, absl::string_view why) {
+    return absl::Status(code, absl::StrCat("association ", where.id, ": ", where.name, why));
+  };
+  std::string opened;
+  absl::string_view plain = stored;
+  if (sealer == nullptr) {
+    if (KeySealer::LooksSealed(stored)) {
+      return error(absl::StatusCode::kDataLoss,
+                   absl::StrCat(" is sealed with key-encryption key ",
+                                KeySealer::SealedKeyId(stored).value_or("(unknown)"),
+                                ", but the store was opened without one"));
+    }
+  } else {
+    // A plaintext blob would parse fine; refuse it so that a database with
+    // keys in the clear is noticed, not quietly used.
+    if (!KeySealer::LooksSealed(stored)) {
+      return error(absl::StatusCode::kDataLoss,
+                   " is not sealed (it was written without a key-encryption key)");
+    }
+    absl::StatusOr<std::string> o = sealer->Open(stored, SealContext(where));
+    if (!o.ok()) return error(o.status().code(), absl::StrCat(": ", o.status().message()));
+    opened = *std::move(o);
+    plain = opened;
+  }
+  bool parsed = plain.empty() || out->ParseFromArray(plain.data(), static_cast<int>(plain.size()));
+  WipeString(&opened);
+  if (!parsed) {
     WipeKeys(out);  // a partial parse may hold key bytes
-    return absl::DataLossError("stored SA parameters do not parse");
+    return error(absl::StatusCode::kDataLoss, ": stored SA parameters do not parse");
   }
   return absl::OkStatus();
 }
@@ -46,8 +93,9 @@ SaBlobs::~SaBlobs() {
   WipeString(&b_to_a);
 }
 
-void BindAssociation(const AssociationRow& row, int first, SaBlobs* blobs, std::string* policy_body,
-                     SqliteStatement& stmt) {
+absl::Status BindAssociation(const AssociationRow& row, uint64_t id, int first,
+                             const KeySealer* sealer, SaBlobs* blobs, std::string* policy_body,
+                             SqliteStatement& stmt) {
   int i = first;
   stmt.BindText(i++, row.a.address);
   stmt.BindInt64(i++, ToColumn(row.a.request_id));
@@ -59,26 +107,26 @@ void BindAssociation(const AssociationRow& row, int first, SaBlobs* blobs, std::
   stmt.BindInt64(i++, row.selector.port());
   row.policy.SerializeToString(policy_body);
   stmt.BindBlobNoCopy(i++, *policy_body);
-  if (row.a_to_b) {
-    EncodeSaParameters(*row.a_to_b, &blobs->a_to_b);
-    stmt.BindBlobNoCopy(i++, blobs->a_to_b);
-  } else {
-    stmt.BindNull(i++);
-  }
-  if (row.b_to_a) {
-    EncodeSaParameters(*row.b_to_a, &blobs->b_to_a);
-    stmt.BindBlobNoCopy(i++, blobs->b_to_a);
-  } else {
-    stmt.BindNull(i++);
+  for (auto [name, sa, blob] : {std::tuple{"a_to_b", &row.a_to_b, &blobs->a_to_b},
+                                std::tuple{"b_to_a", &row.b_to_a, &blobs->b_to_a}}) {
+    if (!sa->has_value()) {
+      stmt.BindNull(i++);
+      continue;
+    }
+    absl::Status s = EncodeSaParameters(**sa, sealer, {id, name}, blob);
+    if (!s.ok()) return s;
+    stmt.BindBlobNoCopy(i++, *blob);
   }
   stmt.BindInt64(i++, TimeToMicros(row.create_time));
   stmt.BindInt64(i++, TimeToMicros(row.establish_time));
   stmt.BindInt64(i++, TimeToMicros(row.expire_time));
   stmt.BindInt64(i++, TimeToMicros(row.next_startup_time));
   stmt.BindInt64(i++, row.startups_sent);
+  return absl::OkStatus();
 }
 
-absl::Status ReadAssociation(const SqliteStatement& stmt, AssociationRow* row) {
+absl::Status ReadAssociation(const SqliteStatement& stmt, const KeySealer* sealer,
+                             AssociationRow* row) {
   row->id = FromColumn(stmt.ColumnInt64(0));
   row->a.address = std::string(stmt.ColumnText(1));
   row->a.request_id = FromColumn(stmt.ColumnInt64(2));
@@ -91,15 +139,14 @@ absl::Status ReadAssociation(const SqliteStatement& stmt, AssociationRow* row) {
   row->selector.set_port(static_cast<uint32_t>(stmt.ColumnInt64(8)));
   absl::Status s = DecodePolicy(stmt.ColumnBlob(9), &row->policy);
   if (!s.ok()) return absl::DataLossError(absl::StrCat("association ", row->id, ": ", s.message()));
-  for (auto [col, sa] : {std::pair{10, &row->a_to_b}, std::pair{11, &row->b_to_a}}) {
+  for (auto [col, name, sa] :
+       {std::tuple{10, "a_to_b", &row->a_to_b}, std::tuple{11, "b_to_a", &row->b_to_a}}) {
     if (stmt.ColumnIsNull(col)) {
       sa->reset();
       continue;
     }
-    s = DecodeSaParameters(stmt.ColumnBlob(col), &sa->emplace());
-    if (!s.ok()) {
-      return absl::DataLossError(absl::StrCat("association ", row->id, ": ", s.message()));
-    }
+    s = DecodeSaParameters(stmt.ColumnBlob(col), sealer, {row->id, name}, &sa->emplace());
+    if (!s.ok()) return s;
   }
   row->create_time = MicrosToTime(stmt.ColumnInt64(12));
   row->establish_time = MicrosToTime(stmt.ColumnInt64(13));
@@ -109,13 +156,14 @@ absl::Status ReadAssociation(const SqliteStatement& stmt, AssociationRow* row) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<AssociationRow>> ReadAssociations(SqliteStatement& stmt) {
+absl::StatusOr<std::vector<AssociationRow>> ReadAssociations(SqliteStatement& stmt,
+                                                             const KeySealer* sealer) {
   std::vector<AssociationRow> out;
   for (;;) {
     absl::StatusOr<bool> more = stmt.Step();
     if (!more.ok()) return more.status();
     if (!*more) return out;
-    absl::Status s = ReadAssociation(stmt, &out.emplace_back());
+    absl::Status s = ReadAssociation(stmt, sealer, &out.emplace_back());
     if (!s.ok()) return s;
   }
 }

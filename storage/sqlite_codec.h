@@ -3,7 +3,8 @@
 
 // How SqliteStore's values map to columns: times, policies, association
 // rows, and the SA parameter blobs. Kept apart from the SQL so the blob
-// format (to be encrypted with a key-encryption key) changes in one place.
+// format (sealed with a key-encryption key, storage/key_sealer.h) is decided
+// in one place.
 
 #include <cstdint>
 #include <string>
@@ -15,6 +16,7 @@
 #include "absl/time/time.h"
 #include "proto/policy.pb.h"
 #include "storage/association.h"
+#include "storage/key_sealer.h"
 #include "storage/sqlite_db.h"
 
 namespace ikeless::storage {
@@ -24,13 +26,29 @@ namespace ikeless::storage {
 int64_t TimeToMicros(absl::Time t);
 absl::Time MicrosToTime(int64_t us);
 
+// Where a blob of SA parameters is stored. Names it in errors and, as the
+// sealer's context ("ikeless/association/7/a_to_b"), binds the sealed blob
+// to its row and column: a blob copied elsewhere does not open.
+struct SaColumn {
+  uint64_t id;             // association id (never reused)
+  absl::string_view name;  // "a_to_b" or "b_to_a"
+};
+std::string SealContext(SaColumn where);
+
 // The only place SA parameters (which hold keys) become stored bytes and
-// back. `out` must be wiped with WipeString once written.
-void EncodeSaParameters(const v1::SaParameters& sa, std::string* out);
-// Parses straight from SQLite's buffer, so no copy of the keys is left in a
-// temporary string. (Once the blobs are encrypted, the plaintext buffer made
-// here is the one to wipe.)
-absl::Status DecodeSaParameters(absl::string_view stored, v1::SaParameters* out);
+// back. With a sealer the bytes are sealed under its key-encryption key;
+// with nullptr they are the plain serialization (tests, and tools that only
+// read policies). The plaintext serialization made on the way is wiped.
+// `out` must be wiped with WipeString once written (it is the plaintext
+// when there is no sealer).
+absl::Status EncodeSaParameters(const v1::SaParameters& sa, const KeySealer* sealer, SaColumn where,
+                                std::string* out);
+// DATA_LOSS if the blob does not open or parse, or is sealed when `sealer`
+// is nullptr, or plaintext when it is not; FAILED_PRECONDITION if it was
+// sealed under another key-encryption key. Without a sealer it parses
+// straight from SQLite's buffer; with one, the opened plaintext is wiped.
+absl::Status DecodeSaParameters(absl::string_view stored, const KeySealer* sealer, SaColumn where,
+                                v1::SaParameters* out);
 
 // Serialized SA parameters bound to a statement without copying; wiped when
 // this goes away. Declare it before the statement so the statement is reset
@@ -53,14 +71,19 @@ struct SaBlobs {
   "establish_time, expire_time, next_startup_time, startups_sent"
 
 // Binds every column of IKELESS_ASSOCIATION_COLUMNS but id to parameters
-// first .. first + 15, in that order.
-void BindAssociation(const AssociationRow& row, int first, SaBlobs* blobs, std::string* policy_body,
-                     SqliteStatement& stmt);
-// Reads a row selected with IKELESS_ASSOCIATION_COLUMNS. DATA_LOSS if a blob
-// does not parse.
-absl::Status ReadAssociation(const SqliteStatement& stmt, AssociationRow* row);
+// first .. first + 15, in that order. `id` is the row's (row.id may not be
+// set yet on insert); the SA blobs are sealed for it. Fails only if sealing
+// does.
+absl::Status BindAssociation(const AssociationRow& row, uint64_t id, int first,
+                             const KeySealer* sealer, SaBlobs* blobs, std::string* policy_body,
+                             SqliteStatement& stmt);
+// Reads a row selected with IKELESS_ASSOCIATION_COLUMNS, opening its SA
+// blobs with `sealer` (see DecodeSaParameters for the errors).
+absl::Status ReadAssociation(const SqliteStatement& stmt, const KeySealer* sealer,
+                             AssociationRow* row);
 // Steps `stmt` to the end, reading every row.
-absl::StatusOr<std::vector<AssociationRow>> ReadAssociations(SqliteStatement& stmt);
+absl::StatusOr<std::vector<AssociationRow>> ReadAssociations(SqliteStatement& stmt,
+                                                             const KeySealer* sealer);
 
 // Policy columns: name, a_address, b_address, selector_protocol,
 // selector_port, priority, revision, create_time_unix, update_time_unix,

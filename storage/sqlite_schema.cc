@@ -18,7 +18,9 @@ namespace {
 // - `body`/`policy` hold the whole serialized v1::Policy; the other policy
 //   columns repeat fields of it for queries and for operators reading the
 //   database, the blob is what is loaded;
-// - a_to_b/b_to_a hold serialized v1::SaParameters (keys), NULL until S10;
+// - a_to_b/b_to_a hold v1::SaParameters (keys), NULL until S10: sealed
+//   under the key-encryption key when the store has one
+//   (storage/key_sealer.h), else the plain serialization (sqlite_codec.h);
 // - association ids come from `sequences`, not from SQLite's rowid, so an
 //   id is never reused after the newest row is deleted (a late timer for a
 //   deleted row must not hit a new one).

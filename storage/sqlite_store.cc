@@ -32,9 +32,36 @@ absl::Status Configure(SqliteDb& db, const std::string& path, const SqliteStore:
                                                       " (journal mode is '", *mode,
                                                       "'); is the file on a network file system?"));
   }
-  return db.Exec(options.sync_every_commit ? "PRAGMA synchronous = FULL"
-                                           : "PRAGMA synchronous = NORMAL");
+  s = db.Exec(options.sync_every_commit ? "PRAGMA synchronous = FULL"
+                                        : "PRAGMA synchronous = NORMAL");
+  if (!s.ok()) return s;
+  // Deleted rows, and the old copy of a row that an update moved, are
+  // overwritten with zeros instead of lingering in free space until reused.
+  // Sealed keys of rows long gone would otherwise still be in the file, to
+  // be opened if the key-encryption key leaks later; without a sealer they
+  // would be plaintext keys. Measured with churn like this table's (per
+  // setup: insert, update with two 140-byte blobs, delete an old row): no
+  // difference in commits/s.
+  absl::StatusOr<std::string> secure = db.QueryText("PRAGMA secure_delete = ON");
+  if (!secure.ok()) return secure.status();
+  if (*secure != "1") {
+    return absl::FailedPreconditionError(
+        absl::StrCat("sqlite: PRAGMA secure_delete is not available (got '", *secure, "')"));
+  }
+  // The WAL is not truncated by a checkpoint: frames from before it (old
+  // page images, so old rows) stay in the file past its current end until
+  // overwritten. This limit truncates it after the log restarts. 4 MiB is
+  // just above what one autocheckpoint interval writes (1000 pages of 4 KiB
+  // plus frame headers, 4.12 MB), so the steady state is untouched and a
+  // WAL that a burst or a long reader made large shrinks back. A limit of 0
+  // (truncate at every restart) would drop every stale frame at once but
+  // cost a third of the commit rate (measured: 29,000 against 44,000
+  // commits/s with synchronous=NORMAL), and with sealed blobs those frames
+  // hold no usable key anyway.
+  return db.Exec("PRAGMA journal_size_limit = 4194304");
 }
+
+bool IsFile(const std::string& path) { return !path.empty() && path != ":memory:"; }
 
 }  // namespace
 
@@ -49,14 +76,33 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   absl::Status s = Configure(**db, path, options);
   if (s.ok()) s = MigrateSchema(**db);
   if (!s.ok()) return s;
-  std::unique_ptr<SqliteStore> store(new SqliteStore(*std::move(db)));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(*std::move(db), options.sealer));
   {
     absl::MutexLock l(&store->mu_);
     absl::MutexLock cache_lock(&store->policy_mu_);
     s = store->LoadPolicies();
+    if (s.ok() && options.sealer != nullptr) s = store->CheckSealer();
   }
   if (!s.ok()) return s;
+  if (options.sealer == nullptr && IsFile(path)) {
+    LogWarning("sqlite_keys_not_sealed")
+        .Kv("path", path)
+        .Kv("reason", "no key-encryption key: SA keys written now are stored in the clear");
+  }
   return store;
+}
+
+absl::Status SqliteStore::CheckSealer() {
+  absl::StatusOr<SqliteStatement> stmt =
+      db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS
+                   " FROM associations WHERE a_to_b IS NOT NULL OR b_to_a IS NOT NULL"
+                   " ORDER BY id DESC LIMIT 1");
+  if (!stmt.ok()) return stmt.status();
+  absl::StatusOr<std::vector<AssociationRow>> rows = ReadAssociations(*stmt, sealer_);
+  if (rows.ok()) return absl::OkStatus();
+  return absl::Status(rows.status().code(),
+                      absl::StrCat("cannot read the association table with key-encryption key ",
+                                   sealer_->id(), ": ", rows.status().message()));
 }
 
 absl::Status SqliteStore::LoadPolicies() {
@@ -192,7 +238,7 @@ absl::StatusOr<std::optional<v1::Policy>> SqliteStore::Match(const IpAddress& so
 absl::Status SqliteStore::Transact(absl::FunctionRef<absl::Status(AssociationTxn&)> fn) {
   absl::MutexLock l(&mu_);
   absl::Status s = InTransaction([&]() {
-    SqliteAssociationTxn txn(db_.get());
+    SqliteAssociationTxn txn(db_.get(), sealer_);
     absl::Status result = fn(txn);
     // A database error fails the transaction even if `fn` swallowed it.
     if (result.ok()) result = txn.failure();
@@ -215,7 +261,7 @@ absl::StatusOr<std::vector<AssociationRow>> SqliteStore::List(absl::string_view 
     stmt->BindText(1, address);
     stmt->BindText(2, address);
   }
-  return ReadAssociations(*stmt);
+  return ReadAssociations(*stmt, sealer_);
 }
 
 absl::StatusOr<std::optional<AssociationRow>> SqliteStore::Get(uint64_t id) {
@@ -224,7 +270,7 @@ absl::StatusOr<std::optional<AssociationRow>> SqliteStore::Get(uint64_t id) {
       db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS " FROM associations WHERE id = ?");
   if (!stmt.ok()) return stmt.status();
   stmt->BindInt64(1, static_cast<int64_t>(id));
-  absl::StatusOr<std::vector<AssociationRow>> rows = ReadAssociations(*stmt);
+  absl::StatusOr<std::vector<AssociationRow>> rows = ReadAssociations(*stmt, sealer_);
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return std::nullopt;
   return std::move(rows->front());

@@ -9,6 +9,12 @@
 // successful write, so S21 (Match) never touches SQL and may be called from
 // inside a Transact callback. That cache assumes this process is the only
 // writer of the file. No other method may be called from inside Transact.
+//
+// Key material at rest: with Options::sealer, the association rows' SA
+// parameters (a_to_b, b_to_a) are sealed under a key-encryption key kept
+// outside the database (storage/key_sealer.h), and deleted rows are zeroed
+// in the file (PRAGMA secure_delete), so a copy of the database files alone
+// holds no usable key.
 
 #include <cstdint>
 #include <memory>
@@ -21,6 +27,7 @@
 #include "absl/time/time.h"
 #include "storage/agent_store.h"
 #include "storage/association_store.h"
+#include "storage/key_sealer.h"
 #include "storage/policy_store.h"
 #include "storage/sqlite_db.h"
 
@@ -40,11 +47,19 @@ class SqliteStore final : public PolicyStore, public AssociationStore, public Ag
     bool sync_every_commit = true;
     // How long a statement waits for another process's lock.
     absl::Duration busy_timeout = absl::Seconds(5);
+    // Seals and opens the SA parameter blobs; must outlive the store.
+    // nullptr stores them in the clear: for tests and for tools that only
+    // read policies (a warning is logged when a file is opened so). Rows
+    // written one way do not read the other way (DATA_LOSS).
+    const KeySealer* sealer = nullptr;
   };
 
   // Opens or creates the database at `path` (":memory:" for a private
   // in-memory one) and migrates its schema. FAILED_PRECONDITION if a newer
-  // build wrote it.
+  // build wrote it. With a sealer, also opens the newest row's SA blobs so a
+  // wrong key-encryption key fails here, not at every later read:
+  // FAILED_PRECONDITION naming both key ids, or DATA_LOSS if that row was
+  // written without a sealer.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path,
                                                            const Options& options);
@@ -76,9 +91,12 @@ class SqliteStore final : public PolicyStore, public AssociationStore, public Ag
   }
 
  private:
-  explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  SqliteStore(std::unique_ptr<SqliteDb> db, const KeySealer* sealer)
+      : sealer_(sealer), db_(std::move(db)) {}
 
   absl::Status LoadPolicies() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_, policy_mu_);
+  // Opens the SA blobs of the newest row that has any (see Open).
+  absl::Status CheckSealer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `fn` between BEGIN IMMEDIATE and COMMIT; rolls back if it or the
   // commit fails.
   absl::Status InTransaction(absl::FunctionRef<absl::Status()> fn)
@@ -86,6 +104,8 @@ class SqliteStore final : public PolicyStore, public AssociationStore, public Ag
   // The cached policy named `name`, or nullptr.
   v1::Policy* FindPolicy(absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(policy_mu_);
 
+  // Set at Open, never changed.
+  const KeySealer* const sealer_;
   // The connection. Held for a whole Transact() call.
   mutable absl::Mutex mu_;
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);

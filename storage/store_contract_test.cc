@@ -155,7 +155,8 @@ INSTANTIATE_TEST_SUITE_P(
         Backend{"Memory",
                 [] { return absl::StatusOr<Stores>(Wrap(std::make_unique<MemoryStore>())); }},
         Backend{"SqliteInMemory", [] { return OpenSqlite(":memory:"); }},
-        Backend{"SqliteFile", [] { return OpenSqlite(TempDbPath()); }}),
+        Backend{"SqliteFile", [] { return OpenSqlite(TempDbPath()); }},
+        Backend{"SqliteSealed", [] { return OpenSealedSqlite(TempDbPath()); }}),
     [](const ::testing::TestParamInfo<Backend>& info) { return info.param.name; });
 
 }  // namespace

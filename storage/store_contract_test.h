@@ -16,7 +16,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "common/random.h"
 #include "gtest/gtest.h"
+#include "storage/key_sealer.h"
 #include "storage/memory_store.h"
 #include "storage/sqlite_store.h"
 
@@ -52,6 +54,27 @@ inline absl::StatusOr<Stores> OpenSqlite(const std::string& path) {
   absl::StatusOr<std::unique_ptr<SqliteStore>> s = SqliteStore::Open(path);
   if (!s.ok()) return s.status();
   return Wrap(*std::move(s));
+}
+
+// A file-backed store whose SA parameters are sealed under a fresh random
+// key-encryption key, which lives as long as the store.
+inline absl::StatusOr<Stores> OpenSealedSqlite(const std::string& path) {
+  std::string kek(kKekBytes, '\0');
+  CryptoRandom::Get()->Fill(reinterpret_cast<uint8_t*>(kek.data()), kek.size());
+  absl::StatusOr<std::unique_ptr<KeySealer>> sealer = KeySealer::FromKey(kek, CryptoRandom::Get());
+  if (!sealer.ok()) return sealer.status();
+  SqliteStore::Options options;
+  options.sealer = sealer->get();
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path, options);
+  if (!store.ok()) return store.status();
+  // Members are destroyed in reverse order: the store before its sealer.
+  struct Owner {
+    std::unique_ptr<KeySealer> sealer;
+    std::unique_ptr<SqliteStore> store;
+  };
+  auto owner = std::make_shared<Owner>(Owner{*std::move(sealer), *std::move(store)});
+  SqliteStore* p = owner->store.get();
+  return Stores{owner, p, p, p};
 }
 
 struct Backend {

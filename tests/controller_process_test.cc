@@ -13,6 +13,8 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "proto/admin.pb.h"
+#include "common/random.h"
+#include "storage/key_sealer.h"
 #include "storage/sqlite_store.h"
 #include "tests/scripted_agent.h"
 #include "tests/subprocess.h"
@@ -184,7 +186,13 @@ void ExpectConsistent(const std::string& db) {
   sqlite3_finalize(st);
   sqlite3_close(raw);
 
-  auto store = storage::SqliteStore::Open(db);
+  // The controller sealed the keys with kek.key beside the database.
+  auto sealer = storage::KeySealer::FromKeyFile(
+      db.substr(0, db.rfind('/')) + "/kek.key", /*create_if_missing=*/false, CryptoRandom::Get());
+  ASSERT_TRUE(sealer.ok()) << sealer.status();
+  storage::SqliteStore::Options options;
+  options.sealer = sealer->get();
+  auto store = storage::SqliteStore::Open(db, options);
   ASSERT_TRUE(store.ok()) << store.status();
   auto rows = (*store)->List("");
   ASSERT_TRUE(rows.ok());

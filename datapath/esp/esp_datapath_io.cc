@@ -119,13 +119,12 @@ void EspDatapath::Flush(EngineOutput& batch, std::vector<DatapathEvent>& undeliv
 
   undelivered.insert(undelivered.end(), batch.events.begin(), batch.events.end());
   if (!undelivered.empty()) {
-    std::function<void(const DatapathEvent&)> sink;
-    {
-      absl::MutexLock l(&sink_mu_);
-      sink = sink_;
-    }
-    if (sink) {
-      for (const DatapathEvent& ev : undelivered) sink(ev);
+    // The sink is called under sink_mu_ so that SetEventSink (as the agent
+    // core's destructor does) waits for a delivery in flight and no event
+    // reaches a destroyed receiver. The sink never calls back into us.
+    absl::MutexLock l(&sink_mu_);
+    if (sink_) {
+      for (const DatapathEvent& ev : undelivered) sink_(ev);
       undelivered.clear();
     } else if (undelivered.size() > kMaxUndelivered) {
       undelivered.erase(undelivered.begin(),
