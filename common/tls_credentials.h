@@ -5,7 +5,8 @@
 // certificate and requires and verifies one from every client; agents and
 // ipsecctl present theirs. All certificates come from the controller's CA
 // (tools/ikeless-ca). Identity is read from the verified peer certificate
-// (controller/peer_identity.h), never from message bodies.
+// (controller/caller.h, controller/pki/identity.h), never from message
+// bodies.
 
 #include <memory>
 #include <string>

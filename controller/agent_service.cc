@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "common/address.h"
 #include "common/log.h"
+#include "controller/caller.h"
 #include "controller/grpc_status.h"
 #include "common/secret.h"
 
@@ -59,10 +60,18 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
                              public AgentSession {
  public:
   SessionReactor(AgentServiceImpl* service, grpc::CallbackServerContext* context)
-      : service_(service), peer_(context->peer()) {}
+      : service_(service),
+        peer_(context->peer()),
+        caller_(CallerOf(context->auth_context().get(),
+                         service->options_.require_client_certificates)) {}
 
   void Begin(std::shared_ptr<SessionReactor> self) {
     self_ = std::move(self);
+    if (!caller_.ok()) {
+      LogWarning("session_refused").Kv("peer", peer_).Kv("reason", caller_.status().message());
+      CloseWith(ToGrpc(caller_.status()));
+      return;
+    }
     StartRead(&in_);
   }
 
@@ -202,7 +211,12 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
     absl::Status s = ValidateNodeName(hello.node_name());
     auto addresses = HelloAddresses(hello);
     if (s.ok() && !addresses.ok()) s = addresses.status();
+    // The certificate, not the message, says who this is.
+    if (s.ok()) s = AuthorizeHello(*caller_, hello.node_name(), *addresses);
     if (!s.ok()) {
+      if (s.code() == absl::StatusCode::kPermissionDenied) {
+        LogWarning("hello_refused").Kv("peer", peer_).Kv("reason", s.message());
+      }
       CloseWith(ToGrpc(s));
       return false;
     }
@@ -269,6 +283,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
 
   AgentServiceImpl* const service_;
   const std::string peer_;
+  const absl::StatusOr<Caller> caller_;
   std::shared_ptr<SessionReactor> self_;
   v1::AgentMessage in_;  // reads are sequential: only OnReadDone touches it
   // Set once by the Hello, on the read path, before Register publishes us.

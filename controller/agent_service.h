@@ -24,6 +24,9 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   struct Options {
     size_t max_queued_messages = 1024;  // per stream; beyond it the stream is closed
     std::string controller_version = "ikeless-controller/0.1";
+    // TLS with client certificates: a Hello must match the certificate's
+    // node name and addresses (controller/authorization.h).
+    bool require_client_certificates = false;
   };
 
   AgentServiceImpl(Options options, RequestProcessor* processor, SessionRegistry* registry,

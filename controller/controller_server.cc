@@ -31,11 +31,13 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
                                                      s->store_.get(), clock,
                                                      CryptoRandom::Get());
   s->dispatcher_ = std::make_unique<Dispatcher>(&s->registry_, &s->events_);
+  s->options_.agent.require_client_certificates = s->options_.tls.has_value();
   s->agent_service_ = std::make_unique<AgentServiceImpl>(
       s->options_.agent, s->processor_.get(), &s->registry_, s->dispatcher_.get(), &s->events_,
       s->store_.get(), clock);
   s->policy_service_ = std::make_unique<PolicyServiceImpl>(
-      s->store_.get(), s->store_.get(), s->store_.get(), &s->registry_, &s->events_, clock);
+      s->store_.get(), s->store_.get(), s->store_.get(), &s->registry_, &s->events_, clock,
+      s->options_.tls.has_value());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();

@@ -5,6 +5,8 @@
 #include "common/address.h"
 #include "common/log.h"
 #include "controller/grpc_status.h"
+#include "controller/caller.h"
+#include "controller/grpc_status.h"
 #include "controller/policy_validation.h"
 
 namespace ikeless::controller {
@@ -45,13 +47,25 @@ v1::Association ToAssociation(const storage::AssociationRow& row) {
 PolicyServiceImpl::PolicyServiceImpl(storage::PolicyStore* policies,
                                      storage::AssociationStore* associations,
                                      storage::AgentStore* agents, SessionRegistry* registry,
-                                     EventHub* events, Clock* clock)
+                                     EventHub* events, Clock* clock,
+                                     bool require_client_certificates)
     : policies_(policies),
       associations_(associations),
       agents_(agents),
       registry_(registry),
       events_(events),
-      clock_(clock) {}
+      clock_(clock),
+      require_client_certificates_(require_client_certificates) {}
+
+grpc::Status PolicyServiceImpl::Authorize(grpc::ServerContext* context) const {
+  auto caller = CallerOf(context->auth_context().get(), require_client_certificates_);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  absl::Status s = AuthorizeAdmin(*caller);
+  if (!s.ok()) {
+    LogWarning("admin_call_refused").Kv("caller", caller->name).Kv("reason", s.message());
+  }
+  return ToGrpc(s);
+}
 
 void PolicyServiceImpl::Publish(v1::Event::Kind kind, const std::string& subject,
                                 const std::string& detail) {
@@ -63,9 +77,10 @@ void PolicyServiceImpl::Publish(v1::Event::Kind kind, const std::string& subject
   events_->Publish(e);
 }
 
-grpc::Status PolicyServiceImpl::CreatePolicy(grpc::ServerContext*,
+grpc::Status PolicyServiceImpl::CreatePolicy(grpc::ServerContext* context,
                                              const v1::CreatePolicyRequest* request,
                                              v1::Policy* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
   v1::Policy p = request->policy();
   std::vector<std::string> warnings;
   if (absl::Status s = NormalizePolicy(&p, &warnings); !s.ok()) return ToGrpc(s);
@@ -81,8 +96,9 @@ grpc::Status PolicyServiceImpl::CreatePolicy(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status PolicyServiceImpl::GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
+grpc::Status PolicyServiceImpl::GetPolicy(grpc::ServerContext* context, const v1::GetPolicyRequest* request,
                                           v1::Policy* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
   if (absl::Status s = ValidatePolicyName(request->name()); !s.ok()) return ToGrpc(s);
   auto p = policies_->Get(request->name());
   if (!p.ok()) return ToGrpc(p.status());
@@ -90,17 +106,19 @@ grpc::Status PolicyServiceImpl::GetPolicy(grpc::ServerContext*, const v1::GetPol
   return grpc::Status::OK;
 }
 
-grpc::Status PolicyServiceImpl::ListPolicies(grpc::ServerContext*, const v1::ListPoliciesRequest*,
+grpc::Status PolicyServiceImpl::ListPolicies(grpc::ServerContext* context, const v1::ListPoliciesRequest*,
                                              v1::ListPoliciesResponse* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
   auto all = policies_->List();
   if (!all.ok()) return ToGrpc(all.status());
   for (auto& p : *all) *response->add_policies() = std::move(p);
   return grpc::Status::OK;
 }
 
-grpc::Status PolicyServiceImpl::UpdatePolicy(grpc::ServerContext*,
+grpc::Status PolicyServiceImpl::UpdatePolicy(grpc::ServerContext* context,
                                              const v1::UpdatePolicyRequest* request,
                                              v1::Policy* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
   v1::Policy p = request->policy();
   std::vector<std::string> warnings;
   if (absl::Status s = NormalizePolicy(&p, &warnings); !s.ok()) return ToGrpc(s);
@@ -116,9 +134,10 @@ grpc::Status PolicyServiceImpl::UpdatePolicy(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status PolicyServiceImpl::DeletePolicy(grpc::ServerContext*,
+grpc::Status PolicyServiceImpl::DeletePolicy(grpc::ServerContext* context,
                                              const v1::DeletePolicyRequest* request,
                                              v1::DeletePolicyResponse*) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
   if (absl::Status s = ValidatePolicyName(request->name()); !s.ok()) return ToGrpc(s);
   if (absl::Status s = policies_->Delete(request->name()); !s.ok()) return ToGrpc(s);
   LogInfo("policy_deleted").Kv("policy", request->name());
@@ -126,9 +145,10 @@ grpc::Status PolicyServiceImpl::DeletePolicy(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status PolicyServiceImpl::ListAssociations(grpc::ServerContext*,
+grpc::Status PolicyServiceImpl::ListAssociations(grpc::ServerContext* context,
                                                  const v1::ListAssociationsRequest* request,
                                                  v1::ListAssociationsResponse* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
   std::string address;
   if (!request->address().empty()) {
     auto a = CanonicalAddress(request->address(), "address");
@@ -141,9 +161,10 @@ grpc::Status PolicyServiceImpl::ListAssociations(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status PolicyServiceImpl::GetAssociation(grpc::ServerContext*,
+grpc::Status PolicyServiceImpl::GetAssociation(grpc::ServerContext* context,
                                                const v1::GetAssociationRequest* request,
                                                v1::Association* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
   if (request->id() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must not be 0");
   auto row = associations_->Get(request->id());
   if (!row.ok()) return ToGrpc(row.status());
@@ -155,8 +176,9 @@ grpc::Status PolicyServiceImpl::GetAssociation(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status PolicyServiceImpl::ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*,
+grpc::Status PolicyServiceImpl::ListAgents(grpc::ServerContext* context, const v1::ListAgentsRequest*,
                                            v1::ListAgentsResponse* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
   auto agents = agents_->ListAgents();
   if (!agents.ok()) return ToGrpc(agents.status());
   for (const auto& record : *agents) {
@@ -176,6 +198,7 @@ grpc::Status PolicyServiceImpl::ListAgents(grpc::ServerContext*, const v1::ListA
 grpc::Status PolicyServiceImpl::WatchEvents(grpc::ServerContext* context,
                                             const v1::WatchEventsRequest*,
                                             grpc::ServerWriter<v1::Event>* writer) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
   auto subscription = events_->Subscribe();
   grpc::Status status = grpc::Status::OK;
   while (!context->IsCancelled()) {

@@ -20,7 +20,7 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
  public:
   PolicyServiceImpl(storage::PolicyStore* policies, storage::AssociationStore* associations,
                     storage::AgentStore* agents, SessionRegistry* registry, EventHub* events,
-                    Clock* clock);
+                    Clock* clock, bool require_client_certificates = false);
 
   grpc::Status CreatePolicy(grpc::ServerContext*, const v1::CreatePolicyRequest*,
                             v1::Policy*) override;
@@ -43,6 +43,8 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
 
  private:
   void Publish(v1::Event::Kind kind, const std::string& subject, const std::string& detail);
+  // Only admins (controller/authorization.h); checked on every call.
+  grpc::Status Authorize(grpc::ServerContext* context) const;
 
   storage::PolicyStore* policies_;
   storage::AssociationStore* associations_;
@@ -50,6 +52,7 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
   SessionRegistry* registry_;
   EventHub* events_;
   Clock* clock_;
+  bool require_client_certificates_;
 };
 
 // The operator's view of a row: everything but the keys.

@@ -1,0 +1,190 @@
+// Mutual TLS with certificates from the controller's CA (controller/pki):
+// identity comes from the certificate, never from the message.
+//   - node A's certificate cannot open a session as B, nor claim B's
+//     address, so it can neither request as B nor receive B's keys;
+//   - no certificate, an expired one, or one from another CA: refused;
+//   - a node certificate cannot call PolicyService; an admin can.
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "controller/controller_server.h"
+#include "controller/pki/certificate_authority.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "proto/admin.grpc.pb.h"
+#include "proto/agent.grpc.pb.h"
+
+namespace ikeless {
+namespace {
+
+constexpr char k2a[] = "198.18.1.1";
+constexpr char k2b[] = "198.18.2.1";
+
+std::string Dir(const std::string& name) {
+  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
+}
+
+void Write(const std::string& path, const std::string& data) {
+  std::ofstream(path) << data;
+}
+
+// Files for one identity: <dir>/<name>.crt and .key.
+TlsFiles Issue(const pki::CertificateAuthority& ca, const std::string& ca_file,
+               pki::CertificateKind kind, const std::string& name,
+               std::vector<std::string> addresses, std::vector<std::string> dns = {},
+               std::optional<absl::Duration> validity = std::nullopt) {
+  pki::CertificateRequest req;
+  req.kind = kind;
+  req.name = name;
+  req.addresses = std::move(addresses);
+  req.dns_names = std::move(dns);
+  req.validity = validity;
+  auto issued = ca.Issue(req);
+  EXPECT_TRUE(issued.ok()) << issued.status();
+  TlsFiles files;
+  files.ca_file = ca_file;
+  files.cert_file = Dir(name + ".crt");
+  files.key_file = Dir(name + ".key");
+  Write(files.cert_file, issued->certificate_pem);
+  Write(files.key_file, issued->private_key_pem.pem());
+  return files;
+}
+
+class MtlsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto ca = pki::CertificateAuthority::Init(Dir("ca"));
+    ASSERT_TRUE(ca.ok()) << ca.status();
+    ca_file_ = Dir("ca/ca.crt");
+    using K = pki::CertificateKind;
+    server_ = Issue(*ca, ca_file_, K::kServer, "controller", {}, {"ikeless-controller"});
+    node_a_ = Issue(*ca, ca_file_, K::kNode, "gw-a", {k2a});
+    node_b_ = Issue(*ca, ca_file_, K::kNode, "gw-b", {k2b});
+    admin_ = Issue(*ca, ca_file_, K::kAdmin, "ops", {});
+    // Issued two hours ago for one hour: expired now.
+    FakeClock past(absl::Now() - absl::Hours(2));
+    auto old_ca = pki::CertificateAuthority::Load(Dir("ca"), &past);
+    ASSERT_TRUE(old_ca.ok()) << old_ca.status();
+    expired_ = Issue(*old_ca, ca_file_, K::kNode, "gw-old", {k2a}, {}, absl::Hours(1));
+    // A look-alike from another CA.
+    auto rogue = pki::CertificateAuthority::Init(Dir("rogue-ca"));
+    ASSERT_TRUE(rogue.ok());
+    rogue_ = Issue(*rogue, ca_file_, K::kAdmin, "rogue", {});
+  }
+
+  void SetUp() override {
+    controller::ControllerServer::Options o;
+    o.listen = "127.0.0.1:0";
+    o.database = ":memory:";
+    o.tls = server_;
+    auto s = controller::ControllerServer::Start(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server = std::move(*s);
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(const TlsFiles& files) {
+    grpc::ChannelArguments args;
+    auto creds = MakeChannelCredentials(files, &args);
+    EXPECT_TRUE(creds.ok()) << creds.status();
+    return grpc::CreateCustomChannel(server->address(), *creds, args);
+  }
+
+  // Opens a session with `files`, sends a Hello, returns the stream's first
+  // answer or its final status.
+  struct SessionResult {
+    bool welcomed = false;
+    grpc::Status status;
+  };
+  SessionResult Hello(const TlsFiles& files, const std::string& node, const std::string& address) {
+    auto stub = v1::AgentService::NewStub(Channel(files));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    auto stream = stub->Session(&ctx);
+    v1::AgentMessage m;
+    m.mutable_hello()->set_node_name(node);
+    m.mutable_hello()->add_addresses(address);
+    stream->Write(m);
+    v1::ControllerMessage reply;
+    SessionResult r;
+    r.welcomed = stream->Read(&reply) && reply.has_welcome();
+    if (r.welcomed) {
+      ctx.TryCancel();  // done; otherwise the controller ended the stream
+    }
+    r.status = stream->Finish();
+    return r;
+  }
+
+  grpc::Status ListPolicies(const TlsFiles& files) {
+    auto stub = v1::PolicyService::NewStub(Channel(files));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::ListPoliciesResponse resp;
+    return stub->ListPolicies(&ctx, v1::ListPoliciesRequest(), &resp);
+  }
+
+  static std::string ca_file_;
+  static TlsFiles server_, node_a_, node_b_, admin_, expired_, rogue_;
+  std::unique_ptr<controller::ControllerServer> server;
+};
+
+std::string MtlsTest::ca_file_;
+TlsFiles MtlsTest::server_, MtlsTest::node_a_, MtlsTest::node_b_, MtlsTest::admin_,
+    MtlsTest::expired_, MtlsTest::rogue_;
+
+TEST_F(MtlsTest, NodeSessionMatchesItsCertificate) {
+  EXPECT_TRUE(Hello(node_a_, "gw-a", k2a).welcomed);
+  SessionResult as_b = Hello(node_a_, "gw-b", k2b);
+  EXPECT_FALSE(as_b.welcomed);
+  EXPECT_EQ(as_b.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(as_b.status.error_message().find("hello.node_name"), std::string::npos);
+  SessionResult b_address = Hello(node_a_, "gw-a", k2b);
+  EXPECT_FALSE(b_address.welcomed);
+  EXPECT_EQ(b_address.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(b_address.status.error_message().find("hello.addresses[0]"), std::string::npos);
+  EXPECT_EQ(server->registry().FindByAddress(k2b), nullptr);
+}
+
+TEST_F(MtlsTest, AdminCertificateIsNotANode) {
+  SessionResult r = Hello(admin_, "ops", k2a);
+  EXPECT_FALSE(r.welcomed);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(MtlsTest, PolicyServiceIsForAdminsOnly) {
+  EXPECT_TRUE(ListPolicies(admin_).ok());
+  grpc::Status s = ListPolicies(node_a_);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("gw-a"), std::string::npos);
+}
+
+TEST_F(MtlsTest, ClientsWithoutAValidCertificateAreRefused) {
+  // No certificate at all: the handshake fails.
+  grpc::SslCredentialsOptions no_cert;
+  std::ifstream in(ca_file_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  no_cert.pem_root_certs = ss.str();
+  grpc::ChannelArguments args;
+  args.SetSslTargetNameOverride("ikeless-controller");
+  auto channel = grpc::CreateCustomChannel(server->address(), grpc::SslCredentials(no_cert), args);
+  auto stub = v1::PolicyService::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  v1::ListPoliciesResponse resp;
+  EXPECT_FALSE(stub->ListPolicies(&ctx, v1::ListPoliciesRequest(), &resp).ok());
+  // Expired, and from another CA.
+  EXPECT_FALSE(ListPolicies(expired_).ok());
+  EXPECT_FALSE(Hello(expired_, "gw-old", k2a).welcomed);
+  EXPECT_FALSE(ListPolicies(rogue_).ok());
+  // Plain text to a TLS controller.
+  auto plain = v1::PolicyService::NewStub(
+      grpc::CreateChannel(server->address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx2;
+  ctx2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  EXPECT_FALSE(plain->ListPolicies(&ctx2, v1::ListPoliciesRequest(), &resp).ok());
+  EXPECT_EQ(server->registry().size(), 0u);
+}
+
+}  // namespace
+}  // namespace ikeless
