@@ -233,6 +233,22 @@ void EspEngine::Park(uint32_t spi, std::span<const uint8_t> packet) {
   stats_.parked++;
 }
 
+void EspEngine::UnparkInstalled(EngineOutput* out) {
+  std::vector<std::vector<uint8_t>> ready;
+  for (auto it = parked_.begin(); it != parked_.end();) {
+    if (inbound_.count(it->spi)) {
+      ready.push_back(std::move(it->packet));
+      it = parked_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (std::vector<uint8_t>& p : ready) {
+    stats_.unparked++;
+    ProcessInbound(p, out);
+  }
+}
+
 void EspEngine::Unpark(uint32_t spi, EngineOutput* out) {
   std::vector<std::vector<uint8_t>> mine;
   for (auto it = parked_.begin(); it != parked_.end();) {

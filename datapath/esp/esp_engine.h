@@ -160,6 +160,8 @@ class EspEngine {
   void Deliver(SecurityAssociation* sa, std::span<uint8_t> packet, EngineOutput* out);
   void Park(uint32_t spi, std::span<const uint8_t> packet);
   void Unpark(uint32_t spi, EngineOutput* out);
+  // Delivers every parked packet whose inbound SA is now installed.
+  void UnparkInstalled(EngineOutput* out);
   static bool PeerReady(const Entry& entry);
   void Switch(uint32_t id, Entry& entry);
   void HandleExpiry(SecurityAssociation* sa, SecurityAssociation::Expiry expiry,

@@ -61,12 +61,19 @@ absl::Status EspEngine::InstallSa(uint32_t spd_entry, Direction direction,
       entry.pending_since = now;
       if (PeerReady(entry)) Switch(spd_entry, entry);
     }
+    // Packets parked for an inbound SA installed just before this one go
+    // now: any answer they provoke leaves on the new outbound SA.
+    UnparkInstalled(out);
   } else {
     inbound_[raw->spi()] = std::move(sa);
     if (entry.newest_inbound == nullptr || raw->ordinal() > entry.newest_inbound->ordinal()) {
       entry.newest_inbound = raw;
     }
-    Unpark(raw->spi(), out);
+    // With no outbound SA yet, an answer to a parked packet is held until
+    // the outbound SA arrives. With an old one (rekey, or a peer that
+    // restarted), the answer would leave on the old SA, which the peer may
+    // no longer have: wait for the new outbound SA (UnparkInstalled above).
+    if (entry.active == nullptr) Unpark(raw->spi(), out);
   }
   return absl::OkStatus();
 }

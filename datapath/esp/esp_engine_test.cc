@@ -247,6 +247,28 @@ TEST_F(EngineTest, UnknownSpiIsParkedThenDelivered) {
   EXPECT_EQ(b_.stats().unparked, 1u);
 }
 
+// A peer that restarted sends on a new SA while we still have an old
+// outbound SA to it: the parked packet waits for our new outbound SA, so the
+// answer it provokes cannot leave on the old one (which the peer lost).
+TEST_F(EngineTest, ParkedPacketWaitsForNewOutboundWhenAnOldOneExists) {
+  SetTunnelPolicies();
+  EngineOutput ignored;
+  ASSERT_TRUE(b_.InstallSa(1, Direction::kOutbound, Sa(0x2001, kNodeB, kNodeA), &ignored).ok());
+  ASSERT_TRUE(a_.InstallSa(1, Direction::kOutbound, Sa(0x1002, kNodeA, kNodeB), &ignored).ok());
+  const std::vector<uint8_t> p = Udp("10.1.0.5", "10.2.0.9", 1, 2, "after restart");
+  Carry(Out(a_, p), b_);
+  EXPECT_EQ(b_.parked_count(), 1u);
+  EngineOutput in;
+  ASSERT_TRUE(b_.InstallSa(1, Direction::kInbound, Sa(0x1002, kNodeA, kNodeB), &in).ok());
+  EXPECT_TRUE(in.to_tun.empty());
+  EXPECT_EQ(b_.parked_count(), 1u);
+  EngineOutput out;
+  ASSERT_TRUE(b_.InstallSa(1, Direction::kOutbound, Sa(0x2002, kNodeB, kNodeA), &out).ok());
+  ASSERT_EQ(out.to_tun.size(), 1u);
+  EXPECT_EQ(out.to_tun[0], p);
+  EXPECT_EQ(b_.active_outbound_spi(1), 0x2002u);  // the answer takes the new SA
+}
+
 TEST_F(EngineTest, ParkedPacketsExpireAndAreBounded) {
   SetTunnelPolicies();
   EngineOutput ignored;
