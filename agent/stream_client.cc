@@ -31,8 +31,14 @@ absl::StatusOr<std::unique_ptr<StreamClient>> StreamClient::Create(Options optio
 StreamClient::StreamClient(Options options, Handler handler, RandomSource* random,
                            std::shared_ptr<grpc::ChannelCredentials> credentials,
                            grpc::ChannelArguments args)
-    : options_(std::move(options)), handler_(std::move(handler)), random_(random) {
-  channel_ = grpc::CreateCustomChannel(options_.target, credentials, args);
+    : options_(std::move(options)),
+      handler_(std::move(handler)),
+      random_(random),
+      credentials_(std::move(credentials)),
+      args_(std::move(args)) {}
+
+void StreamClient::NewChannel() {
+  channel_ = grpc::CreateCustomChannel(options_.target, credentials_, args_);
   stub_ = v1::AgentService::NewStub(channel_);
 }
 
@@ -94,6 +100,7 @@ void StreamClient::Run() {
       context_ = &context;
       generation = ++generation_;
     }
+    NewChannel();
     auto stream = stub_->Session(&context);
     v1::AgentMessage hello;
     *hello.mutable_hello() = options_.hello;

@@ -62,6 +62,11 @@ class StreamClient final : public ControllerLink {
   const Options options_;
   const Handler handler_;
   RandomSource* random_;
+  // A fresh channel for every attempt: gRPC's own reconnect backoff on a
+  // failed channel would otherwise add up to many seconds to ours.
+  void NewChannel();
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
+  const grpc::ChannelArguments args_;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::AgentService::Stub> stub_;
   std::thread thread_;

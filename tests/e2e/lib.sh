@@ -102,10 +102,26 @@ stop_pid() {
   wait "$pid" 2>/dev/null || true
 }
 
-# Transport security of the controller and agents (see e2e_use_tls).
+# Mutual TLS everywhere, as in production: a CA made for this run, a
+# controller certificate, an admin certificate for ipsecctl (through
+# IKELESS_TLS_*) and one certificate per node naming its address.
+e2e_pki() {
+  local ca_bin=$1 pki="$E2E_DIR/pki"
+  E2E_CA_BIN=$ca_bin
+  "$ca_bin" init --dir "$pki" >/dev/null
+  "$ca_bin" issue server controller --dns ikeless-controller --dir "$pki" --out "$pki/controller" >/dev/null
+  "$ca_bin" issue admin e2e --dir "$pki" --out "$pki/admin" >/dev/null
+  E2E_TLS_FLAGS="--tls_ca=$pki/ca.crt --tls_cert=$pki/controller.crt --tls_key=$pki/controller.key"
+  export IKELESS_TLS_CA="$pki/ca.crt" IKELESS_TLS_CERT="$pki/admin.crt" IKELESS_TLS_KEY="$pki/admin.key"
+}
 E2E_TLS_FLAGS="--insecure"
 # agent_tls NAME ADDRESS: the agent config lines for its connection.
-agent_tls() { echo "insecure: true"; }
+agent_tls() {
+  if [[ -z ${E2E_CA_BIN:-} ]]; then echo "insecure: true"; return; fi
+  local pki="$E2E_DIR/pki"
+  [[ -f "$pki/$1.crt" ]] || "$E2E_CA_BIN" issue node "$1" --address "$2" --dir "$pki" --out "$pki/$1" >/dev/null
+  echo "tls { ca_file: \"$pki/ca.crt\" cert_file: \"$pki/$1.crt\" key_file: \"$pki/$1.key\" }"
+}
 
 # controller NS LISTEN [flags]: starts the controller, waits until it answers.
 start_controller() {

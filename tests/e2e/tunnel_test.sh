@@ -15,6 +15,7 @@
 source "$(dirname "$0")/lib.sh"
 CONTROLLER_BIN=$1 IPSECCTL_BIN=$2 AGENT_BIN=$3
 require_root
+e2e_pki "$4"
 
 for n in ctl a b ha hb; do ns $n; done
 link a 198.18.0.1/24 b 198.18.0.2/24
