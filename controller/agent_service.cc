@@ -72,6 +72,13 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
       CloseWith(ToGrpc(caller_.status()));
       return;
     }
+    if (service_->revocations_ != nullptr && service_->revocations_->IsRevoked(caller_->serial)) {
+      LogWarning("session_refused").Kv("peer", peer_).Kv("serial", caller_->serial).Kv(
+          "reason", "certificate revoked");
+      CloseWith(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                             absl::StrCat("certificate serial ", caller_->serial, " is revoked")));
+      return;
+    }
     StartRead(&in_);
   }
 
@@ -101,6 +108,10 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   void Close(const absl::Status& status) override { CloseWith(ToGrpc(status)); }
   const std::string& node_name() const override { return node_name_; }
   const std::vector<std::string>& addresses() const override { return addresses_; }
+  const std::string& certificate_serial() const override {
+    static const std::string* none = new std::string;
+    return caller_.ok() ? caller_->serial : *none;
+  }
 
   // grpc reactions
   void OnReadDone(bool ok) override {
@@ -302,14 +313,16 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
 
 AgentServiceImpl::AgentServiceImpl(Options options, RequestProcessor* processor,
                                    SessionRegistry* registry, Dispatcher* dispatcher,
-                                   EventHub* events, storage::AgentStore* agents, Clock* clock)
+                                   EventHub* events, storage::AgentStore* agents, Clock* clock,
+                                   const RevocationList* revocations)
     : options_(std::move(options)),
       processor_(processor),
       registry_(registry),
       dispatcher_(dispatcher),
       events_(events),
       agents_(agents),
-      clock_(clock) {}
+      clock_(clock),
+      revocations_(revocations) {}
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceImpl::Session(
     grpc::CallbackServerContext* context) {

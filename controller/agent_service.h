@@ -13,6 +13,7 @@
 #include "controller/dispatcher.h"
 #include "controller/event_hub.h"
 #include "controller/request_processor.h"
+#include "controller/revocation_list.h"
 #include "controller/session_registry.h"
 #include "proto/agent.grpc.pb.h"
 #include "storage/agent_store.h"
@@ -31,7 +32,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
 
   AgentServiceImpl(Options options, RequestProcessor* processor, SessionRegistry* registry,
                    Dispatcher* dispatcher, EventHub* events, storage::AgentStore* agents,
-                   Clock* clock);
+                   Clock* clock, const RevocationList* revocations = nullptr);
 
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Session(
       grpc::CallbackServerContext* context) override;
@@ -45,6 +46,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   EventHub* events_;
   storage::AgentStore* agents_;
   Clock* clock_;
+  const RevocationList* revocations_;
 };
 
 }  // namespace ikeless::controller

@@ -28,6 +28,8 @@ class AgentSession {
   virtual const std::string& node_name() const = 0;
   // Canonical addresses from the node's Hello.
   virtual const std::vector<std::string>& addresses() const = 0;
+  // Serial (hex) of the client certificate; empty on a plain-text controller.
+  virtual const std::string& certificate_serial() const = 0;
 };
 
 }  // namespace ikeless::controller

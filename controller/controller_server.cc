@@ -26,6 +26,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   auto store = storage::SqliteStore::Open(s->options_.database, s->options_.store);
   if (!store.ok()) return store.status();
   s->store_ = std::move(*store);
+  s->revocations_ = std::make_unique<RevocationList>(s->options_.revocation_file);
+  if (auto loaded = s->revocations_->Reload(); !loaded.ok()) return loaded.status();
   Clock* clock = SystemClock::Get();
   s->processor_ = std::make_unique<RequestProcessor>(s->options_.processor, s->store_.get(),
                                                      s->store_.get(), clock,
@@ -34,10 +36,10 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   s->options_.agent.require_client_certificates = s->options_.tls.has_value();
   s->agent_service_ = std::make_unique<AgentServiceImpl>(
       s->options_.agent, s->processor_.get(), &s->registry_, s->dispatcher_.get(), &s->events_,
-      s->store_.get(), clock);
+      s->store_.get(), clock, s->revocations_.get());
   s->policy_service_ = std::make_unique<PolicyServiceImpl>(
       s->store_.get(), s->store_.get(), s->store_.get(), &s->registry_, &s->events_, clock,
-      s->options_.tls.has_value());
+      s->options_.tls.has_value(), s->revocations_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -94,9 +96,35 @@ std::string ControllerServer::address() const {
   return absl::StrCat(host, ":", port_);
 }
 
+void ControllerServer::CheckRevocations() {
+  auto changed = revocations_->Reload();
+  if (!changed.ok()) {
+    LogError("revocation_list_unreadable").Kv("error", changed.status().message());
+    return;
+  }
+  if (!*changed) return;
+  LogInfo("revocation_list_loaded").Kv("serials", static_cast<uint64_t>(revocations_->size()));
+  for (const auto& session : registry_.All()) {
+    if (revocations_->IsRevoked(session->certificate_serial())) {
+      LogWarning("session_revoked")
+          .Kv("node", session->node_name())
+          .Kv("serial", session->certificate_serial());
+      session->Close(absl::PermissionDeniedError(
+          absl::StrCat("certificate serial ", session->certificate_serial(), " was revoked")));
+    }
+  }
+}
+
 void ControllerServer::TimerLoop() {
+  absl::Time next_revocation_check = absl::Now();
   absl::MutexLock l(&mu_);
   while (!stopping_) {
+    if (absl::Now() >= next_revocation_check) {
+      mu_.Unlock();
+      CheckRevocations();
+      mu_.Lock();
+      next_revocation_check = absl::Now() + absl::Seconds(1);
+    }
     absl::Time wake = absl::Now() + options_.max_timer_sleep;
     mu_.Unlock();
     auto deadline = processor_->NextDeadline();

@@ -22,6 +22,7 @@
 #include "controller/event_hub.h"
 #include "controller/policy_service.h"
 #include "controller/request_processor.h"
+#include "controller/revocation_list.h"
 #include "controller/session_registry.h"
 #include "grpcpp/server.h"
 #include "storage/key_sealer.h"
@@ -43,6 +44,9 @@ class ControllerServer {
     // Key-encryption key for SA keys at rest (created 0600 if missing);
     // empty = keys stored unsealed (in-memory test databases only).
     std::string kek_file;
+    // Certificate serials to refuse (controller/revocation_list.h); re-read
+    // every second. Empty: none.
+    std::string revocation_file;
     RequestProcessor::Options processor;
     AgentServiceImpl::Options agent;
     int max_message_bytes = 64 * 1024;       // larger messages: RESOURCE_EXHAUSTED
@@ -74,12 +78,15 @@ class ControllerServer {
  private:
   explicit ControllerServer(Options options) : options_(std::move(options)) {}
   void TimerLoop();
+  // Re-reads the revocation list; closes the sessions it now refuses.
+  void CheckRevocations();
 
   Options options_;
   std::unique_ptr<storage::KeySealer> sealer_;  // outlives store_
   std::unique_ptr<storage::SqliteStore> store_;
   SessionRegistry registry_;
   EventHub events_;
+  std::unique_ptr<RevocationList> revocations_;
   std::unique_ptr<RequestProcessor> processor_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<AgentServiceImpl> agent_service_;

@@ -26,6 +26,8 @@ class FakeAgentSession final : public AgentSession {
   }
   const std::string& node_name() const override { return node_; }
   const std::vector<std::string>& addresses() const override { return addresses_; }
+  const std::string& certificate_serial() const override { return serial; }
+  std::string serial;
   bool closed() const { return closed_; }
 
   std::vector<v1::ControllerMessage> sent;

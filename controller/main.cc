@@ -22,6 +22,9 @@ ABSL_FLAG(std::string, database, "",
 ABSL_FLAG(absl::Duration, startup_interval, absl::Seconds(5),
           "interval between RequestStartup repetitions (S23)");
 ABSL_FLAG(uint32_t, startup_attempts, 6, "RequestStartups before PEER_UNREACHABLE (S24)");
+ABSL_FLAG(uint32_t, max_rows_per_pair, 16,
+          "associations one node may hold with one peer (live SAs, rekeys, pending "
+          "requests); 0 = no limit (benchmarks)");
 ABSL_FLAG(int32_t, max_message_bytes, 64 * 1024, "largest accepted gRPC message");
 ABSL_FLAG(bool, fsync_every_commit, false,
           "fsync the SQLite WAL at every commit (survives power loss, ~4x slower); "
@@ -29,6 +32,9 @@ ABSL_FLAG(bool, fsync_every_commit, false,
 ABSL_FLAG(std::string, kek_file, "",
           "key-encryption key for SA keys at rest (32 bytes hex, mode 0600; created if "
           "missing); default: kek.key beside the database");
+ABSL_FLAG(std::string, revoked_serials, "",
+          "file of revoked certificate serials (hex, one per line), re-read every second; "
+          "default: revoked.txt beside the database");
 ABSL_FLAG(std::string, tls_ca, "", "CA certificate (PEM) that signed agents' and admins' certificates");
 ABSL_FLAG(std::string, tls_cert, "", "the controller's certificate (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "the controller's private key (PEM)");
@@ -92,7 +98,13 @@ int main(int argc, char** argv) {
     options.kek_file =
         (std::filesystem::path(options.database).parent_path() / "kek.key").string();
   }
+  options.revocation_file = absl::GetFlag(FLAGS_revoked_serials);
+  if (options.revocation_file.empty() && options.database != ":memory:") {
+    options.revocation_file =
+        (std::filesystem::path(options.database).parent_path() / "revoked.txt").string();
+  }
   options.processor.startup_interval = absl::GetFlag(FLAGS_startup_interval);
+  options.processor.max_rows_per_pair = absl::GetFlag(FLAGS_max_rows_per_pair);
   options.processor.startup_attempts = absl::GetFlag(FLAGS_startup_attempts);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
 

@@ -48,18 +48,24 @@ PolicyServiceImpl::PolicyServiceImpl(storage::PolicyStore* policies,
                                      storage::AssociationStore* associations,
                                      storage::AgentStore* agents, SessionRegistry* registry,
                                      EventHub* events, Clock* clock,
-                                     bool require_client_certificates)
+                                     bool require_client_certificates,
+                                     const RevocationList* revocations)
     : policies_(policies),
       associations_(associations),
       agents_(agents),
       registry_(registry),
       events_(events),
       clock_(clock),
-      require_client_certificates_(require_client_certificates) {}
+      require_client_certificates_(require_client_certificates),
+      revocations_(revocations) {}
 
 grpc::Status PolicyServiceImpl::Authorize(grpc::ServerContext* context) const {
   auto caller = CallerOf(context->auth_context().get(), require_client_certificates_);
   if (!caller.ok()) return ToGrpc(caller.status());
+  if (revocations_ != nullptr && revocations_->IsRevoked(caller->serial)) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("certificate serial ", caller->serial, " is revoked"));
+  }
   absl::Status s = AuthorizeAdmin(*caller);
   if (!s.ok()) {
     LogWarning("admin_call_refused").Kv("caller", caller->name).Kv("reason", s.message());

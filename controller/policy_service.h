@@ -8,6 +8,7 @@
 
 #include "common/clock.h"
 #include "controller/event_hub.h"
+#include "controller/revocation_list.h"
 #include "controller/session_registry.h"
 #include "proto/admin.grpc.pb.h"
 #include "storage/agent_store.h"
@@ -20,7 +21,8 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
  public:
   PolicyServiceImpl(storage::PolicyStore* policies, storage::AssociationStore* associations,
                     storage::AgentStore* agents, SessionRegistry* registry, EventHub* events,
-                    Clock* clock, bool require_client_certificates = false);
+                    Clock* clock, bool require_client_certificates = false,
+                    const RevocationList* revocations = nullptr);
 
   grpc::Status CreatePolicy(grpc::ServerContext*, const v1::CreatePolicyRequest*,
                             v1::Policy*) override;
@@ -53,6 +55,7 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
   EventHub* events_;
   Clock* clock_;
   bool require_client_certificates_;
+  const RevocationList* revocations_;
 };
 
 // The operator's view of a row: everything but the keys.

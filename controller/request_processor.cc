@@ -221,9 +221,11 @@ absl::Status RequestProcessor::Establish(AssociationTxn& txn, AssociationRow& ro
 
 absl::Status RequestProcessor::Open(AssociationTxn& txn, const v1::SaRequest& r,
                                     ProcessorOutput& out) {
-  auto held = txn.ListEntries(r.source(), r.peer());
+  auto held = options_.max_rows_per_pair == 0
+                  ? absl::StatusOr<std::vector<storage::SideEntry>>(std::vector<storage::SideEntry>())
+                  : txn.ListEntries(r.source(), r.peer());
   if (!held.ok()) return held.status();
-  if (held->size() >= options_.max_rows_per_pair) {
+  if (options_.max_rows_per_pair != 0 && held->size() >= options_.max_rows_per_pair) {
     out.messages.emplace_back(
         r.source(), ErrorFor(r, v1::SetupError::RESOURCE_EXHAUSTED,
                              absl::StrCat(r.source(), " already holds ", held->size(),

@@ -54,7 +54,7 @@ class RequestProcessor {
     // Rows one node may hold for one peer (live SAs, rekeys, half-open
     // requests). A node looping requests with fresh ids cannot grow the
     // table or flood its peer with startups beyond this.
-    size_t max_rows_per_pair = 16;
+    size_t max_rows_per_pair = 16;  // 0 = no limit
   };
 
   RequestProcessor(Options options, storage::PolicyStore* policies,

@@ -5,11 +5,13 @@
 //   - no certificate, an expired one, or one from another CA: refused;
 //   - a node certificate cannot call PolicyService; an admin can.
 #include <fstream>
+#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "controller/controller_server.h"
 #include "controller/pki/certificate_authority.h"
+#include "controller/pki/identity.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/admin.grpc.pb.h"
@@ -78,6 +80,8 @@ class MtlsTest : public ::testing::Test {
     o.listen = "127.0.0.1:0";
     o.database = ":memory:";
     o.tls = server_;
+    o.revocation_file = Dir("revoked.txt");
+    std::remove(o.revocation_file.c_str());
     auto s = controller::ControllerServer::Start(o);
     ASSERT_TRUE(s.ok()) << s.status();
     server = std::move(*s);
@@ -184,6 +188,48 @@ TEST_F(MtlsTest, ClientsWithoutAValidCertificateAreRefused) {
   ctx2.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
   EXPECT_FALSE(plain->ListPolicies(&ctx2, v1::ListPoliciesRequest(), &resp).ok());
   EXPECT_EQ(server->registry().size(), 0u);
+}
+
+std::string SerialOf(const TlsFiles& files) {
+  std::ifstream in(files.cert_file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto id = pki::ParsePeerIdentity(ss.str());
+  EXPECT_TRUE(id.ok());
+  return id.ok() ? id->serial_hex : "";
+}
+
+TEST_F(MtlsTest, RevokedCertificateIsDisconnectedAtOnceAndRefused) {
+  // gw-a holds an open session.
+  auto stub = v1::AgentService::NewStub(Channel(node_a_));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = stub->Session(&ctx);
+  v1::AgentMessage hello;
+  hello.mutable_hello()->set_node_name("gw-a");
+  hello.mutable_hello()->add_addresses(k2a);
+  ASSERT_TRUE(stream->Write(hello));
+  v1::ControllerMessage m;
+  ASSERT_TRUE(stream->Read(&m) && m.has_welcome());
+  // The operator lists its serial (and the admin's).
+  std::ofstream(Dir("revoked.txt")) << "# stolen laptop\n" << SerialOf(node_a_) << "\n"
+                                    << SerialOf(admin_) << "\n";
+  absl::Time start = absl::Now();
+  EXPECT_FALSE(stream->Read(&m));  // the controller ends the stream
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(s.error_message().find("revoked"), std::string::npos);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  for (int i = 0; i < 200 && server->registry().size() != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));  // OnDone runs after the status is sent
+  }
+  EXPECT_EQ(server->registry().size(), 0u);
+  // And it cannot come back; the admin is refused too; others are not.
+  SessionResult again = Hello(node_a_, "gw-a", k2a);
+  EXPECT_FALSE(again.welcomed);
+  EXPECT_EQ(again.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ListPolicies(admin_).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Hello(node_b_, "gw-b", k2b).welcomed);
 }
 
 }  // namespace

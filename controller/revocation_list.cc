@@ -1,0 +1,65 @@
+#include "controller/revocation_list.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace ikeless::controller {
+
+std::string RevocationList::Normalize(const std::string& serial_hex) {
+  std::string s = absl::AsciiStrToLower(absl::StripAsciiWhitespace(serial_hex));
+  size_t first = s.find_first_not_of('0');
+  return first == std::string::npos ? "0" : s.substr(first);
+}
+
+absl::StatusOr<bool> RevocationList::Reload() {
+  if (path_.empty()) return false;
+  struct stat st;
+  int64_t size = -2;
+  absl::Time mtime = absl::InfinitePast();
+  if (stat(path_.c_str(), &st) == 0) {
+    size = st.st_size;
+    mtime = absl::TimeFromTimespec(st.st_mtim);
+  }
+  {
+    absl::MutexLock l(&mu_);
+    if (size == seen_size_ && mtime == seen_mtime_) return false;
+  }
+  absl::flat_hash_set<std::string> serials;
+  if (size >= 0) {
+    std::ifstream in(path_);
+    std::string line;
+    for (int n = 1; std::getline(in, line); ++n) {
+      std::string text(absl::StripAsciiWhitespace(line.substr(0, line.find('#'))));
+      if (text.empty()) continue;
+      if (text.size() > 64 || text.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(path_, ":", n, ": not a certificate serial in hex"));
+      }
+      serials.insert(Normalize(text));
+    }
+  }
+  absl::MutexLock l(&mu_);
+  bool changed = serials != serials_;
+  serials_ = std::move(serials);
+  seen_size_ = size;
+  seen_mtime_ = mtime;
+  return changed;
+}
+
+bool RevocationList::IsRevoked(const std::string& serial_hex) const {
+  if (serial_hex.empty()) return false;
+  absl::MutexLock l(&mu_);
+  return serials_.contains(Normalize(serial_hex));
+}
+
+size_t RevocationList::size() const {
+  absl::MutexLock l(&mu_);
+  return serials_.size();
+}
+
+}  // namespace ikeless::controller

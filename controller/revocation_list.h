@@ -1,0 +1,47 @@
+#ifndef IKELESS_CONTROLLER_REVOCATION_LIST_H_
+#define IKELESS_CONTROLLER_REVOCATION_LIST_H_
+
+// The deny list of certificate serials: a text file the operator edits (one
+// serial in hex per line, '#' starts a comment; `ikeless-ca show FILE.crt`
+// prints a certificate's serial). The controller re-reads it when it changes
+// and, within a second, refuses and disconnects every holder of a listed
+// certificate.
+
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+
+namespace ikeless::controller {
+
+class RevocationList {
+ public:
+  // `path` empty: nothing is ever revoked.
+  explicit RevocationList(std::string path) : path_(std::move(path)) {}
+
+  // Re-reads the file if its size or modification time changed. A missing
+  // file is an empty list. Returns true if the list changed. A malformed
+  // line is an error naming the line; the previous list stays in force.
+  absl::StatusOr<bool> Reload();
+
+  bool IsRevoked(const std::string& serial_hex) const;
+  size_t size() const;
+
+  // "00AB12" and "ab12" are the same serial.
+  static std::string Normalize(const std::string& serial_hex);
+
+ private:
+  const std::string path_;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_set<std::string> serials_ ABSL_GUARDED_BY(mu_);
+  int64_t seen_size_ ABSL_GUARDED_BY(mu_) = -1;
+  absl::Time seen_mtime_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+};
+
+}  // namespace ikeless::controller
+
+#endif  // IKELESS_CONTROLLER_REVOCATION_LIST_H_
