@@ -26,14 +26,16 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view w
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const TlsFiles& files) {
+    const TlsFiles& files, bool client_certificate_optional) {
   auto ca = ReadPem(files.ca_file, "tls CA certificate");
   if (!ca.ok()) return ca.status();
   auto cert = ReadPem(files.cert_file, "tls certificate");
   if (!cert.ok()) return cert.status();
   auto key = ReadPem(files.key_file, "tls private key");
   if (!key.ok()) return key.status();
-  grpc::SslServerCredentialsOptions o(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  grpc::SslServerCredentialsOptions o(
+      client_certificate_optional ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
+                                  : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
   o.pem_root_certs = *ca;
   o.pem_key_cert_pairs.push_back({*key, *cert});
   auto creds = grpc::SslServerCredentials(o);

@@ -31,9 +31,10 @@ struct TlsFiles {
 };
 
 // Reads the files; an error names the file and why. Client certificates are
-// required and verified against ca_file.
+// verified against ca_file and required, unless `client_certificate_optional`
+// (enrollment: one RPC needs none; every service checks the caller itself).
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
-    const TlsFiles& files);
+    const TlsFiles& files, bool client_certificate_optional = false);
 
 // Reads the files and sets the target-name override in `args`.
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(

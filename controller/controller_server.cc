@@ -43,9 +43,22 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  if (!s->options_.ca_dir.empty()) {
+    if (!s->options_.tls.has_value()) {
+      return absl::InvalidArgumentError("ca_dir: enrollment needs TLS");
+    }
+    auto ca = pki::CertificateAuthority::Load(s->options_.ca_dir);
+    if (!ca.ok()) return ca.status();
+    s->ca_.emplace(std::move(*ca));
+    s->tokens_ = std::make_unique<EnrollmentTokens>(clock, CryptoRandom::Get());
+    s->enrollment_service_ =
+        std::make_unique<EnrollmentServiceImpl>(&*s->ca_, s->tokens_.get(), s->revocations_.get());
+    s->policy_service_->set_enrollment_tokens(s->tokens_.get());
+  }
   std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
   if (s->options_.tls.has_value()) {
-    auto tls = MakeServerCredentials(*s->options_.tls);
+    auto tls = MakeServerCredentials(*s->options_.tls,
+                                     /*client_certificate_optional=*/s->ca_.has_value());
     if (!tls.ok()) return tls.status();
     credentials = *tls;
   }
@@ -67,6 +80,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   builder.RegisterService(s->agent_service_.get());
   builder.RegisterService(s->policy_service_.get());
+  if (s->enrollment_service_ != nullptr) builder.RegisterService(s->enrollment_service_.get());
   s->server_ = builder.BuildAndStart();
   s->port_ = ports[0];
   s->primary_listen_ = listens[0];

@@ -19,6 +19,8 @@
 #include "common/tls_credentials.h"
 #include "controller/agent_service.h"
 #include "controller/dispatcher.h"
+#include "controller/enrollment_service.h"
+#include "controller/enrollment_tokens.h"
 #include "controller/event_hub.h"
 #include "controller/policy_service.h"
 #include "controller/request_processor.h"
@@ -47,6 +49,10 @@ class ControllerServer {
     // Certificate serials to refuse (controller/revocation_list.h); re-read
     // every second. Empty: none.
     std::string revocation_file;
+    // A CA directory (ikeless-ca init) whose key the controller may use to
+    // enroll nodes with one-time tokens and renew their certificates.
+    // Empty: no enrollment (certificates come from ikeless-ca offline).
+    std::string ca_dir;
     RequestProcessor::Options processor;
     AgentServiceImpl::Options agent;
     int max_message_bytes = 64 * 1024;       // larger messages: RESOURCE_EXHAUSTED
@@ -87,6 +93,9 @@ class ControllerServer {
   SessionRegistry registry_;
   EventHub events_;
   std::unique_ptr<RevocationList> revocations_;
+  std::optional<pki::CertificateAuthority> ca_;
+  std::unique_ptr<EnrollmentTokens> tokens_;
+  std::unique_ptr<EnrollmentServiceImpl> enrollment_service_;
   std::unique_ptr<RequestProcessor> processor_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<AgentServiceImpl> agent_service_;

@@ -35,6 +35,9 @@ ABSL_FLAG(std::string, kek_file, "",
 ABSL_FLAG(std::string, revoked_serials, "",
           "file of revoked certificate serials (hex, one per line), re-read every second; "
           "default: revoked.txt beside the database");
+ABSL_FLAG(std::string, ca_dir, "",
+          "CA directory (ikeless-ca init) for enrolling nodes with one-time tokens and "
+          "renewing their certificates; empty: no enrollment");
 ABSL_FLAG(std::string, tls_ca, "", "CA certificate (PEM) that signed agents' and admins' certificates");
 ABSL_FLAG(std::string, tls_cert, "", "the controller's certificate (PEM)");
 ABSL_FLAG(std::string, tls_key, "", "the controller's private key (PEM)");
@@ -98,6 +101,7 @@ int main(int argc, char** argv) {
     options.kek_file =
         (std::filesystem::path(options.database).parent_path() / "kek.key").string();
   }
+  options.ca_dir = absl::GetFlag(FLAGS_ca_dir);
   options.revocation_file = absl::GetFlag(FLAGS_revoked_serials);
   if (options.revocation_file.empty() && options.database != ":memory:") {
     options.revocation_file =

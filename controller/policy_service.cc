@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "common/address.h"
 #include "common/log.h"
+#include "common/secret.h"
 #include "controller/grpc_status.h"
 #include "controller/caller.h"
 #include "controller/grpc_status.h"
@@ -217,6 +218,28 @@ grpc::Status PolicyServiceImpl::WatchEvents(grpc::ServerContext* context,
   }
   events_->Unsubscribe(subscription);
   return status;
+}
+
+grpc::Status PolicyServiceImpl::CreateEnrollmentToken(
+    grpc::ServerContext* context, const v1::CreateEnrollmentTokenRequest* request,
+    v1::EnrollmentToken* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
+  if (tokens_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "enrollment is off: start the controller with --ca_dir");
+  }
+  EnrollmentTokens::Grant grant;
+  grant.node_name = request->node_name();
+  grant.addresses.assign(request->addresses().begin(), request->addresses().end());
+  absl::Duration ttl = absl::Seconds(request->ttl_seconds() == 0 ? 3600 : request->ttl_seconds());
+  auto made = tokens_->Create(grant, ttl);
+  if (!made.ok()) return ToGrpc(made.status());
+  response->set_token(made->first);
+  response->set_expire_time_unix(absl::ToUnixSeconds(made->second));
+  WipeString(&made->first);
+  LogInfo("enrollment_token_created").Kv("node", request->node_name()).Kv(
+      "expires", absl::FormatTime(made->second));
+  return grpc::Status::OK;
 }
 
 }  // namespace ikeless::controller

@@ -7,6 +7,7 @@
 // key material.
 
 #include "common/clock.h"
+#include "controller/enrollment_tokens.h"
 #include "controller/event_hub.h"
 #include "controller/revocation_list.h"
 #include "controller/session_registry.h"
@@ -42,6 +43,11 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
                           v1::ListAgentsResponse*) override;
   grpc::Status WatchEvents(grpc::ServerContext*, const v1::WatchEventsRequest*,
                            grpc::ServerWriter<v1::Event>*) override;
+  grpc::Status CreateEnrollmentToken(grpc::ServerContext*, const v1::CreateEnrollmentTokenRequest*,
+                                     v1::EnrollmentToken*) override;
+
+  // Enables CreateEnrollmentToken (the controller holds a CA).
+  void set_enrollment_tokens(EnrollmentTokens* tokens) { tokens_ = tokens; }
 
  private:
   void Publish(v1::Event::Kind kind, const std::string& subject, const std::string& detail);
@@ -56,6 +62,7 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
   Clock* clock_;
   bool require_client_certificates_;
   const RevocationList* revocations_;
+  EnrollmentTokens* tokens_ = nullptr;
 };
 
 // The operator's view of a row: everything but the keys.

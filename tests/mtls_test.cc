@@ -56,6 +56,7 @@ TlsFiles Issue(const pki::CertificateAuthority& ca, const std::string& ca_file,
 class MtlsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    if (!ca_file_.empty()) return;  // made once for both fixtures
     auto ca = pki::CertificateAuthority::Init(Dir("ca"));
     ASSERT_TRUE(ca.ok()) << ca.status();
     ca_file_ = Dir("ca/ca.crt");
@@ -230,6 +231,130 @@ TEST_F(MtlsTest, RevokedCertificateIsDisconnectedAtOnceAndRefused) {
   EXPECT_EQ(again.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(ListPolicies(admin_).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(Hello(node_b_, "gw-b", k2b).welcomed);
+}
+
+// With --ca_dir the controller enrolls nodes: an admin makes a one-time,
+// expiring token; the node trades it (without a client certificate) for a
+// certificate naming exactly the granted identity, then renews it with it.
+class EnrollmentTest : public MtlsTest {
+ protected:
+  void SetUp() override {
+    controller::ControllerServer::Options o;
+    o.listen = "127.0.0.1:0";
+    o.database = ":memory:";
+    o.tls = server_;
+    o.ca_dir = Dir("ca");
+    auto s = controller::ControllerServer::Start(o);
+    ASSERT_TRUE(s.ok()) << s.status();
+    server = std::move(*s);
+  }
+
+  // TLS that checks the controller but shows no client certificate.
+  std::shared_ptr<grpc::Channel> AnonymousChannel() {
+    std::ifstream in(ca_file_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    grpc::SslCredentialsOptions o;
+    o.pem_root_certs = ss.str();
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("ikeless-controller");
+    return grpc::CreateCustomChannel(server->address(), grpc::SslCredentials(o), args);
+  }
+
+  absl::StatusOr<std::string> Token(const TlsFiles& as, const std::string& node,
+                                    const std::string& address, uint32_t ttl = 0) {
+    auto stub = v1::PolicyService::NewStub(Channel(as));
+    grpc::ClientContext ctx;
+    v1::CreateEnrollmentTokenRequest req;
+    req.set_node_name(node);
+    req.add_addresses(address);
+    req.set_ttl_seconds(ttl);
+    v1::EnrollmentToken token;
+    grpc::Status s = stub->CreateEnrollmentToken(&ctx, req, &token);
+    if (!s.ok()) return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+    return token.token();
+  }
+
+  grpc::Status Enroll(const std::string& token, const std::string& csr, v1::EnrollResponse* out) {
+    auto stub = v1::EnrollmentService::NewStub(AnonymousChannel());
+    grpc::ClientContext ctx;
+    v1::EnrollRequest req;
+    req.set_token(token);
+    req.set_csr_pem(csr);
+    return stub->Enroll(&ctx, req, out);
+  }
+};
+
+TEST_F(EnrollmentTest, TokenBuysExactlyOneCertificateForTheGrantedIdentity) {
+  auto token = Token(admin_, "gw-c", "198.18.3.1");
+  ASSERT_TRUE(token.ok()) << token.status();
+  auto key = pki::GenerateKeyAndCsr("gw-c");
+  ASSERT_TRUE(key.ok());
+  v1::EnrollResponse enrolled;
+  ASSERT_TRUE(Enroll(*token, key->csr_pem, &enrolled).ok());
+  auto id = pki::ParsePeerIdentity(enrolled.certificate_pem());
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(id->kind, pki::PeerKind::kNode);
+  EXPECT_EQ(id->name, "gw-c");
+  EXPECT_EQ(id->addresses, std::vector<std::string>{"198.18.3.1"});
+  // Used tokens are refused.
+  v1::EnrollResponse again;
+  EXPECT_EQ(Enroll(*token, key->csr_pem, &again).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+
+  // The new certificate opens a session for gw-c.
+  TlsFiles c;
+  c.ca_file = ca_file_;
+  c.cert_file = Dir("gw-c.crt");
+  c.key_file = Dir("gw-c.key");
+  Write(c.cert_file, enrolled.certificate_pem());
+  Write(c.key_file, key->private_key_pem.pem());
+  EXPECT_TRUE(Hello(c, "gw-c", "198.18.3.1").welcomed);
+
+  // Renewal with it keeps the identity (a fresh key, same name/addresses).
+  auto fresh = pki::GenerateKeyAndCsr("gw-c");
+  ASSERT_TRUE(fresh.ok());
+  auto stub = v1::EnrollmentService::NewStub(Channel(c));
+  grpc::ClientContext ctx;
+  v1::RenewRequest renew;
+  renew.set_csr_pem(fresh->csr_pem);
+  v1::EnrollResponse renewed;
+  ASSERT_TRUE(stub->Renew(&ctx, renew, &renewed).ok());
+  auto rid = pki::ParsePeerIdentity(renewed.certificate_pem());
+  ASSERT_TRUE(rid.ok());
+  EXPECT_EQ(rid->name, "gw-c");
+  EXPECT_EQ(rid->addresses, id->addresses);
+  EXPECT_NE(rid->serial_hex, id->serial_hex);
+}
+
+TEST_F(EnrollmentTest, ExpiredTokensAndWrongCallersAreRefused) {
+  auto token = Token(admin_, "gw-d", "198.18.3.2", /*ttl=*/1);
+  ASSERT_TRUE(token.ok());
+  absl::SleepFor(absl::Milliseconds(1100));
+  auto key = pki::GenerateKeyAndCsr("gw-d");
+  v1::EnrollResponse out;
+  EXPECT_EQ(Enroll(*token, key->csr_pem, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(Enroll("made-up-token", key->csr_pem, &out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Only admins make tokens.
+  EXPECT_EQ(Token(node_a_, "gw-e", "198.18.3.3").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  // Client certificates are optional on the wire now, but nothing else is
+  // open without one.
+  auto admin = v1::PolicyService::NewStub(AnonymousChannel());
+  grpc::ClientContext ctx;
+  v1::ListPoliciesResponse list;
+  EXPECT_EQ(admin->ListPolicies(&ctx, v1::ListPoliciesRequest(), &list).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  auto agent = v1::AgentService::NewStub(AnonymousChannel());
+  grpc::ClientContext actx;
+  auto stream = agent->Session(&actx);
+  v1::AgentMessage hello;
+  hello.mutable_hello()->set_node_name("gw-a");
+  hello.mutable_hello()->add_addresses(k2a);
+  stream->Write(hello);
+  v1::ControllerMessage m;
+  EXPECT_FALSE(stream->Read(&m));
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 }  // namespace
