@@ -16,12 +16,19 @@
 #include "agent/agent_core.h"
 #include "agent/config.h"
 #include "agent/datapath_factory.h"
+#include "agent/enrollment.h"
 #include "agent/stream_client.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/random.h"
 
 ABSL_FLAG(std::string, config, "/etc/ikeless/agent.conf", "agent configuration file (text proto)");
+ABSL_FLAG(std::string, enroll, "",
+          "one-time enrollment token: obtain this node's certificate (tls.cert_file, "
+          "tls.key_file) from the controller, then exit");
+ABSL_FLAG(absl::Duration, renew_check_interval, absl::Minutes(10),
+          "how often to check whether the certificate is due for renewal (1/3 of its "
+          "lifetime left)");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 
 namespace {
@@ -85,6 +92,16 @@ int main(int argc, char** argv) {
   auto loaded = ikeless::agent::LoadConfigFile(absl::GetFlag(FLAGS_config));
   if (!loaded.ok()) return Fail(2, std::string(loaded.status().message()));
   const ikeless::v1::AgentConfig& config = loaded->config;
+  const ikeless::TlsFiles tls_files{config.tls().ca_file(), config.tls().cert_file(),
+                                    config.tls().key_file(), config.tls().server_name()};
+  if (!absl::GetFlag(FLAGS_enroll).empty()) {
+    if (config.insecure()) return Fail(2, "--enroll: needs tls {} in the config, not insecure");
+    absl::Status s = ikeless::agent::EnrollNode(config.controller(), tls_files, config.node_name(),
+                                                absl::GetFlag(FLAGS_enroll));
+    if (!s.ok()) return Fail(1, std::string(s.message()));
+    std::printf("enrolled: %s\n", tls_files.cert_file.c_str());
+    return 0;
+  }
 
   sigset_t stop;
   sigemptyset(&stop);
@@ -111,8 +128,7 @@ int main(int argc, char** argv) {
     ikeless::LogWarning("INSECURE_PLAINTEXT_TRANSPORT")
         .Kv("detail", "no TLS to the controller: keys cross the network in clear; tests only");
   } else {
-    stream_options.tls = {config.tls().ca_file(), config.tls().cert_file(),
-                          config.tls().key_file(), config.tls().server_name()};
+    stream_options.tls = tls_files;
   }
   auto created =
       ikeless::agent::StreamClient::Create(stream_options, handler, ikeless::CryptoRandom::Get());
@@ -135,8 +151,33 @@ int main(int argc, char** argv) {
         .Kv("controller", config.controller())
         .Kv("datapath", (*datapath)->capabilities().datapath())
         .Kv("spd_entries", static_cast<uint64_t>(loaded->spd.size()));
+    // Renews the certificate before it expires; the stream reconnects with
+    // the new one and the SAs carry on.
+    absl::Mutex renew_mu;
+    bool stopping = false;
+    std::thread renewer([&] {
+      if (config.insecure()) return;
+      while (true) {
+        auto renewed = ikeless::agent::RenewIfDue(config.controller(), tls_files);
+        if (!renewed.ok()) {
+          ikeless::LogWarning("certificate_renewal_failed").Kv("error", renewed.status().message());
+        } else if (renewed->has_value()) {
+          client.Reconnect();
+        }
+        absl::MutexLock l(&renew_mu);
+        if (renew_mu.AwaitWithTimeout(absl::Condition(&stopping),
+                                      absl::GetFlag(FLAGS_renew_check_interval))) {
+          return;
+        }
+      }
+    });
     int sig = 0;
     sigwait(&stop, &sig);
+    {
+      absl::MutexLock l(&renew_mu);
+      stopping = true;
+    }
+    renewer.join();
     ikeless::LogInfo("agent_stopping").Kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     client.Stop();
   }

@@ -37,8 +37,24 @@ StreamClient::StreamClient(Options options, Handler handler, RandomSource* rando
       credentials_(std::move(credentials)),
       args_(std::move(args)) {}
 
+void StreamClient::Reconnect() {
+  absl::MutexLock l(&mu_);
+  if (context_ != nullptr) context_->TryCancel();
+}
+
 void StreamClient::NewChannel() {
-  channel_ = grpc::CreateCustomChannel(options_.target, credentials_, args_);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = credentials_;
+  grpc::ChannelArguments args = args_;
+  if (!options_.tls.empty()) {
+    // Re-read: the certificate may have been renewed since the last attempt.
+    auto fresh = MakeChannelCredentials(options_.tls, &args);
+    if (fresh.ok()) {
+      credentials = *fresh;
+    } else {
+      LogWarning("tls_files_unreadable").Kv("error", fresh.status().message());
+    }
+  }
+  channel_ = grpc::CreateCustomChannel(options_.target, credentials, args);
   stub_ = v1::AgentService::NewStub(channel_);
 }
 

@@ -52,6 +52,9 @@ class StreamClient final : public ControllerLink {
   void Stop();
 
   bool Send(const v1::AgentMessage& message) override;
+  // Ends the current stream; the next attempt re-reads the TLS files (after
+  // a certificate renewal). Installed SAs are not affected.
+  void Reconnect();
   bool connected() const;
 
  private:
