@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "common/address.h"
+#include "tools/ipsecctl/duration.h"
 #include "tools/ipsecctl/numbers.h"
 
 namespace ikeless::ipsecctl {
@@ -32,10 +33,12 @@ constexpr Grammar kGrammar[] = {
     {"assoc", "list", Kind::kAssocList, nullptr, false, true},
     {"assoc", "show", Kind::kAssocShow, "ID", false, false},
     {"agents", "list", Kind::kAgentsList, nullptr, false, false},
+    {"agents", "enroll", Kind::kAgentsEnroll, "NAME", false, true},
     {"watch", nullptr, Kind::kWatch, nullptr, false, false},
 };
 
 constexpr OptionSpec kAddressSpec = {"--address", nullptr, 1, "ADDR"};
+constexpr OptionSpec kTtlSpec = {"--ttl", nullptr, 1, "DURATION"};
 
 absl::Status Usage(absl::string_view about, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(about, ": ", why));
@@ -87,6 +90,7 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
     specs.insert(specs.end(), PolicyOptionSpecs().begin(), PolicyOptionSpecs().end());
   }
   if (grammar.address_option) specs.push_back(kAddressSpec);
+  if (grammar.kind == Kind::kAgentsEnroll) specs.push_back(kTtlSpec);
 
   auto split = SplitArgs(args, specs);
   if (!split.ok()) return Usage(command->words, split.status().message());
@@ -98,7 +102,14 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
     } else if (option.name == kAddressSpec.name) {
       auto address = CanonicalAddress(option.values.at(0), "--address");
       status = address.status();
-      if (address.ok()) command->address = *address;
+      if (address.ok()) {
+        command->address = *address;
+        command->addresses.push_back(*address);
+      }
+    } else if (option.name == kTtlSpec.name) {
+      auto ttl = ParseDurationSeconds(option.values.at(0));
+      status = ttl.status();
+      if (ttl.ok()) command->ttl_seconds = *ttl;
     } else {
       status = ParsePolicyOption(option, &command->edits);
     }
@@ -119,6 +130,9 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
     if (!status.ok()) return status;
   }
 
+  if (grammar.kind == Kind::kAgentsEnroll && command->addresses.empty()) {
+    return Usage(command->words, "missing --address (the node's addresses, for its certificate)");
+  }
   if (grammar.kind == Kind::kPolicyAdd) {
     if (!command->edits.a) return Usage(command->words, "missing --between A B");
     if (!command->edits.hard_seconds) {

@@ -28,6 +28,7 @@ struct Command {
     kAssocList,
     kAssocShow,
     kAgentsList,
+    kAgentsEnroll,
     kWatch,
   };
 
@@ -37,6 +38,8 @@ struct Command {
   PolicyEdits edits;            // policy add / update
   std::string address;          // assoc list --address; canonical; "" = all
   uint64_t association_id = 0;  // assoc show ID
+  std::vector<std::string> addresses;  // agents enroll: every --address
+  uint64_t ttl_seconds = 0;            // agents enroll --ttl; 0 = the controller's 1 h
 
   // What an error line is about: "policy add web", "assoc show 7",
   // "policy list".

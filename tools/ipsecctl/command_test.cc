@@ -148,5 +148,22 @@ TEST(ParseInvocation, UsageErrorsSayWhatAndWhy) {
   EXPECT_EQ(ErrorOf("--frob policy list"), "--frob: unknown option");
 }
 
+TEST(ParseInvocation, AgentsEnrollTakesAddressesAndTtl) {
+  auto inv = ParseInvocation(
+      {"agents", "enroll", "gw-a", "--address", "198.18.0.1", "--address", "fd00::1", "--ttl", "2h"},
+      "");
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  EXPECT_EQ(inv->command.kind, Command::Kind::kAgentsEnroll);
+  EXPECT_EQ(inv->command.name, "gw-a");
+  EXPECT_EQ(inv->command.addresses, (std::vector<std::string>{"198.18.0.1", "fd00::1"}));
+  EXPECT_EQ(inv->command.ttl_seconds, 7200u);
+  auto missing = ParseInvocation({"agents", "enroll", "gw-a"}, "");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("missing --address"), std::string::npos);
+  auto bad = ParseInvocation({"agents", "enroll", "gw-a", "--address", "x"}, "");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("--address"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ikeless::ipsecctl

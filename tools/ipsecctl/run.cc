@@ -33,6 +33,7 @@ class Runner {
       case Kind::kAssocList: return AssocList();
       case Kind::kAssocShow: return AssocShow();
       case Kind::kAgentsList: return AgentsList();
+      case Kind::kAgentsEnroll: return AgentsEnroll();
       case Kind::kWatch: return Watch();
       case Kind::kHelp: break;
     }
@@ -175,6 +176,26 @@ class Runner {
     grpc::Status status = stub_->ListAgents(Context().get(), v1::ListAgentsRequest(), &response);
     if (!status.ok()) return FromGrpc(status);
     return Print(response, AgentTable);
+  }
+
+  // Prints the one-time token: the operator hands it to the node's
+  // `ikeless-agent --enroll TOKEN`. It is a secret, printed only here.
+  absl::Status AgentsEnroll() {
+    v1::CreateEnrollmentTokenRequest request;
+    request.set_node_name(command_.name);
+    for (const std::string& a : command_.addresses) request.add_addresses(a);
+    request.set_ttl_seconds(static_cast<uint32_t>(std::min<uint64_t>(command_.ttl_seconds, UINT32_MAX)));
+    v1::EnrollmentToken response;
+    grpc::Status status = stub_->CreateEnrollmentToken(Context().get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    if (global_.output == OutputFormat::kJson) {
+      auto json = ToJson(response, JsonStyle::kIndented);
+      if (!json.ok()) return json.status();
+      out_ << *json;
+    } else {
+      out_ << response.token() << "\n";
+    }
+    return absl::OkStatus();
   }
 
   // No deadline: the stream runs until the operator interrupts it or the
