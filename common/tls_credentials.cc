@@ -1,5 +1,9 @@
 #include "common/tls_credentials.h"
 
+#include <openssl/bio.h>
+#include <openssl/conf.h>
+#include <openssl/ssl.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -23,10 +27,45 @@ absl::StatusOr<std::string> ReadPem(const std::string& path, absl::string_view w
   return pem;
 }
 
+// Applied to every SSL_CTX at creation (OpenSSL's "system_default"). gRPC
+// then sets its minimum to TLS 1.2, but "-ALL, TLSv1.3" switches TLS 1.2 off
+// outright. Loading this replaces the distribution's system_default section.
+constexpr char kTls13Only[] = R"(
+ikeless = ikeless_modules
+[ikeless_modules]
+ssl_conf = ikeless_ssl
+[ikeless_ssl]
+system_default = ikeless_tls13
+[ikeless_tls13]
+Protocol = -ALL, TLSv1.3
+)";
+
 }  // namespace
+
+absl::Status RestrictToTls13() {
+  static const absl::Status* status = [] {
+    // Load the system configuration first, so that it cannot replace ours
+    // later, and make sure the "ssl_conf" module is known.
+    if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, nullptr) != 1) {
+      return new absl::Status(absl::InternalError("tls: cannot initialise OpenSSL"));
+    }
+    OPENSSL_load_builtin_modules();
+    CONF* conf = NCONF_new(nullptr);
+    BIO* bio = BIO_new_mem_buf(kTls13Only, -1);
+    long error_line = 0;
+    bool ok = conf != nullptr && bio != nullptr && NCONF_load_bio(conf, bio, &error_line) > 0 &&
+              CONF_modules_load(conf, "ikeless", 0) > 0;
+    BIO_free(bio);
+    NCONF_free(conf);
+    return new absl::Status(ok ? absl::OkStatus()
+                               : absl::InternalError("tls: cannot restrict TLS to version 1.3"));
+  }();
+  return *status;
+}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files, bool client_certificate_optional) {
+  if (absl::Status s = RestrictToTls13(); !s.ok()) return s;
   auto ca = ReadPem(files.ca_file, "tls CA certificate");
   if (!ca.ok()) return ca.status();
   auto cert = ReadPem(files.cert_file, "tls certificate");
@@ -46,6 +85,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const TlsFiles& files, grpc::ChannelArguments* args) {
+  if (absl::Status s = RestrictToTls13(); !s.ok()) return s;
   auto ca = ReadPem(files.ca_file, "tls CA certificate");
   if (!ca.ok()) return ca.status();
   auto cert = ReadPem(files.cert_file, "tls certificate");

@@ -30,6 +30,11 @@ struct TlsFiles {
   bool empty() const { return ca_file.empty() && cert_file.empty() && key_file.empty(); }
 };
 
+// Makes every TLS context this process creates from now on speak TLS 1.3
+// only (OpenSSL's system_default configuration; Debian's gRPC 1.51 has no
+// API for it). Called by the two functions below; idempotent.
+absl::Status RestrictToTls13();
+
 // Reads the files; an error names the file and why. Client certificates are
 // verified against ca_file and required, unless `client_certificate_optional`
 // (enrollment: one RPC needs none; every service checks the caller itself).

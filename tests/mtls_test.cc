@@ -200,6 +200,27 @@ std::string SerialOf(const TlsFiles& files) {
   return id.ok() ? id->serial_hex : "";
 }
 
+// What an independent TLS client (the openssl binary, outside this
+// process's OpenSSL configuration) gets from the controller.
+std::string Handshake(const std::string& address, const char* version) {
+  std::string cmd = absl::StrCat("openssl s_client ", version, " -connect ", address,
+                                 " </dev/null 2>&1");
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (p != nullptr && fgets(buf, sizeof buf, p) != nullptr) out += buf;
+  if (p != nullptr) pclose(p);
+  return out;
+}
+
+TEST_F(MtlsTest, OnlyTls13IsSpoken) {
+  std::string v13 = Handshake(server->address(), "-tls1_3");
+  EXPECT_NE(v13.find("TLSv1.3"), std::string::npos) << v13;
+  std::string v12 = Handshake(server->address(), "-tls1_2");
+  EXPECT_NE(v12.find("Cipher is (NONE)"), std::string::npos) << v12;
+  EXPECT_EQ(v12.find("TLSv1.2, Cipher"), std::string::npos) << v12;
+}
+
 TEST_F(MtlsTest, RevokedCertificateIsDisconnectedAtOnceAndRefused) {
   // gw-a holds an open session.
   auto stub = v1::AgentService::NewStub(Channel(node_a_));
