@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "controller/controller_server.h"
 
@@ -59,6 +60,9 @@ int main(int argc, char** argv) {
       "ikeless-controller --listen HOST:PORT --data_dir DIR\n"
       "Centrally keyed IPsec controller; manage it with ipsecctl.");
   absl::ParseCommandLine(argc, argv);
+  // Abseil's lock-order graph costs ~2 % of a setup (profiled); the tests
+  // keep it on, the production binary does not need it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (!ikeless::SetMinLogLevelByName(absl::GetFlag(FLAGS_log_level))) {
     return Fail("--log_level: use debug, info, warning or error");
   }
