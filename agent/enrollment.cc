@@ -30,10 +30,11 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 // reader sees the old or the new file, never half of one.
 absl::Status WriteAtomically(const std::string& path, const std::string& data, mode_t mode) {
   const std::string tmp = path + ".new";
-  int fd = open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_NOFOLLOW, mode);
+  unlink(tmp.c_str());  // a leftover of someone else's must not keep its mode
+  int fd = open(tmp.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW, mode);
   if (fd < 0) return absl::InternalError(absl::StrCat("cannot write ", tmp));
-  fchmod(fd, mode);
-  bool ok = write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
+  bool ok = fchmod(fd, mode) == 0 &&
+            write(fd, data.data(), data.size()) == static_cast<ssize_t>(data.size()) &&
             fsync(fd) == 0;
   close(fd);
   if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
@@ -68,6 +69,7 @@ absl::Status EnrollNode(const std::string& target, const TlsFiles& tls,
     return absl::AlreadyExistsError(absl::StrCat(
         tls.cert_file, " exists; this node is enrolled (remove it to enroll again)"));
   }
+  if (absl::Status s = RestrictToTls13(); !s.ok()) return s;
   auto ca = ReadFile(tls.ca_file);
   if (!ca.ok()) return ca.status();
   auto key = pki::GenerateKeyAndCsr(node_name);

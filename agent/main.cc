@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <cstdio>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,6 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "agent/agent_core.h"
 #include "agent/config.h"
@@ -21,11 +23,13 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/random.h"
+#include "common/secret.h"
 
 ABSL_FLAG(std::string, config, "/etc/ikeless/agent.conf", "agent configuration file (text proto)");
 ABSL_FLAG(std::string, enroll, "",
-          "one-time enrollment token: obtain this node's certificate (tls.cert_file, "
-          "tls.key_file) from the controller, then exit");
+          "enroll: obtain this node's certificate (tls.cert_file, tls.key_file) with a "
+          "one-time token, then exit. '-' reads the token from standard input (keeps it "
+          "out of the process list and shell history)");
 ABSL_FLAG(absl::Duration, renew_check_interval, absl::Minutes(10),
           "how often to check whether the certificate is due for renewal (1/3 of its "
           "lifetime left)");
@@ -96,8 +100,14 @@ int main(int argc, char** argv) {
                                     config.tls().key_file(), config.tls().server_name()};
   if (!absl::GetFlag(FLAGS_enroll).empty()) {
     if (config.insecure()) return Fail(2, "--enroll: needs tls {} in the config, not insecure");
+    std::string token = absl::GetFlag(FLAGS_enroll);
+    if (token == "-") {
+      std::getline(std::cin, token);
+      token = std::string(absl::StripAsciiWhitespace(token));
+    }
     absl::Status s = ikeless::agent::EnrollNode(config.controller(), tls_files, config.node_name(),
-                                                absl::GetFlag(FLAGS_enroll));
+                                                token);
+    ikeless::WipeString(&token);
     if (!s.ok()) return Fail(1, std::string(s.message()));
     std::printf("enrolled: %s\n", tls_files.cert_file.c_str());
     return 0;

@@ -72,11 +72,9 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
       CloseWith(ToGrpc(caller_.status()));
       return;
     }
-    if (service_->revocations_ != nullptr && service_->revocations_->IsRevoked(caller_->serial)) {
-      LogWarning("session_refused").Kv("peer", peer_).Kv("serial", caller_->serial).Kv(
-          "reason", "certificate revoked");
-      CloseWith(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                             absl::StrCat("certificate serial ", caller_->serial, " is revoked")));
+    if (absl::Status s = CheckStanding(*caller_, service_->revocations_, absl::Now()); !s.ok()) {
+      LogWarning("session_refused").Kv("peer", peer_).Kv("reason", s.message());
+      CloseWith(ToGrpc(s));
       return;
     }
     StartRead(&in_);
@@ -108,9 +106,9 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   void Close(const absl::Status& status) override { CloseWith(ToGrpc(status)); }
   const std::string& node_name() const override { return node_name_; }
   const std::vector<std::string>& addresses() const override { return addresses_; }
-  const std::string& certificate_serial() const override {
-    static const std::string* none = new std::string;
-    return caller_.ok() ? caller_->serial : *none;
+  const Caller& caller() const override {
+    static const Caller* none = new Caller;
+    return caller_.ok() ? *caller_ : *none;
   }
 
   // grpc reactions
@@ -222,8 +220,11 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
     absl::Status s = ValidateNodeName(hello.node_name());
     auto addresses = HelloAddresses(hello);
     if (s.ok() && !addresses.ok()) s = addresses.status();
-    // The certificate, not the message, says who this is.
+    // The certificate, not the message, says who this is; and it must still
+    // stand (revoked or expired since the stream opened: checked again here,
+    // and every second by the controller for registered sessions).
     if (s.ok()) s = AuthorizeHello(*caller_, hello.node_name(), *addresses);
+    if (s.ok()) s = CheckStanding(*caller_, service_->revocations_, absl::Now());
     if (!s.ok()) {
       if (s.code() == absl::StatusCode::kPermissionDenied) {
         LogWarning("hello_refused").Kv("peer", peer_).Kv("reason", s.message());

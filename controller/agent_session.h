@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "controller/authorization.h"
 #include "proto/agent.pb.h"
 
 namespace ikeless::controller {
@@ -28,8 +29,9 @@ class AgentSession {
   virtual const std::string& node_name() const = 0;
   // Canonical addresses from the node's Hello.
   virtual const std::vector<std::string>& addresses() const = 0;
-  // Serial (hex) of the client certificate; empty on a plain-text controller.
-  virtual const std::string& certificate_serial() const = 0;
+  // Who the TLS client certificate says this is (anonymous on a plain-text
+  // controller); re-checked every second for expiry and revocation.
+  virtual const Caller& caller() const = 0;
 };
 
 }  // namespace ikeless::controller

@@ -3,8 +3,24 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "controller/revocation_list.h"
 
 namespace ikeless::controller {
+
+absl::Status CheckStanding(const Caller& caller, const RevocationList* revocations,
+                           absl::Time now) {
+  if (caller.kind == Caller::Kind::kAnonymous) return absl::OkStatus();
+  if (caller.not_after <= now) {
+    return absl::UnauthenticatedError(absl::StrCat("certificate of '", caller.name,
+                                                   "' expired at ", absl::FormatTime(caller.not_after)));
+  }
+  if (revocations != nullptr &&
+      (revocations->IsRevoked(caller.serial) || revocations->IsNameRevoked(caller.name))) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("certificate serial ", caller.serial, " of '", caller.name, "' is revoked"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status AuthorizeAdmin(const Caller& caller) {
   switch (caller.kind) {

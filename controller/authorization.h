@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
 
 namespace ikeless::controller {
 
@@ -24,7 +25,16 @@ struct Caller {
   std::string name;                    // node or admin name from the certificate
   std::vector<std::string> addresses;  // node: canonical IP SANs
   std::string serial;                  // certificate serial (hex)
+  absl::Time not_after = absl::InfiniteFuture();  // certificate expiry
 };
+
+class RevocationList;
+
+// Whether `caller` still stands now: certificate not expired (a stream
+// outlives its handshake), serial and name not revoked. Anonymous callers
+// always stand. `revocations` may be null.
+absl::Status CheckStanding(const Caller& caller, const RevocationList* revocations,
+                           absl::Time now);
 
 // PolicyService: admins (or anyone on a plain-text controller).
 absl::Status AuthorizeAdmin(const Caller& caller);

@@ -47,5 +47,15 @@ TEST(Authorization, PlainTextControllerLetsEveryoneIn) {
   EXPECT_TRUE(AuthorizeHello(anonymous, "anything", {"198.18.0.9"}).ok());
 }
 
+TEST(Authorization, StandingChecksExpiryAndRevocation) {
+  Caller a = Node("gw-a", {"198.18.0.1"});
+  a.serial = "ab12";
+  a.not_after = absl::FromUnixSeconds(2000);
+  EXPECT_TRUE(CheckStanding(a, nullptr, absl::FromUnixSeconds(1999)).ok());
+  EXPECT_EQ(CheckStanding(a, nullptr, absl::FromUnixSeconds(2000)).code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(CheckStanding(Caller(), nullptr, absl::InfiniteFuture()).ok());  // anonymous
+}
+
 }  // namespace
 }  // namespace ikeless::controller

@@ -26,6 +26,7 @@ absl::StatusOr<Caller> CallerOf(const grpc::AuthContext* context, bool tls) {
   caller.name = identity->name;
   caller.addresses = identity->addresses;
   caller.serial = identity->serial_hex;
+  caller.not_after = identity->not_after;
   return caller;
 }
 

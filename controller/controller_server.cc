@@ -42,7 +42,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
       s->options_.tls.has_value(), s->revocations_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // Reflection describes the whole API to anyone who connects; offer it on
+  // plain-text test setups only.
+  if (!s->options_.tls.has_value()) grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   if (!s->options_.ca_dir.empty()) {
     if (!s->options_.tls.has_value()) {
       return absl::InvalidArgumentError("ca_dir: enrollment needs TLS");
@@ -116,15 +118,16 @@ void ControllerServer::CheckRevocations() {
     LogError("revocation_list_unreadable").Kv("error", changed.status().message());
     return;
   }
-  if (!*changed) return;
-  LogInfo("revocation_list_loaded").Kv("serials", static_cast<uint64_t>(revocations_->size()));
+  if (*changed) {
+    LogInfo("revocation_list_loaded").Kv("entries", static_cast<uint64_t>(revocations_->size()));
+  }
+  // Every second, not only on change: certificates also expire while their
+  // streams are open.
+  const absl::Time now = absl::Now();
   for (const auto& session : registry_.All()) {
-    if (revocations_->IsRevoked(session->certificate_serial())) {
-      LogWarning("session_revoked")
-          .Kv("node", session->node_name())
-          .Kv("serial", session->certificate_serial());
-      session->Close(absl::PermissionDeniedError(
-          absl::StrCat("certificate serial ", session->certificate_serial(), " was revoked")));
+    if (absl::Status s = CheckStanding(session->caller(), revocations_.get(), now); !s.ok()) {
+      LogWarning("session_closed").Kv("node", session->node_name()).Kv("reason", s.message());
+      session->Close(s);
     }
   }
 }

@@ -53,9 +53,8 @@ grpc::Status EnrollmentServiceImpl::Renew(grpc::ServerContext* context,
   if (caller->kind != Caller::Kind::kNode) {
     return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "only a node certificate can be renewed");
   }
-  if (revocations_ != nullptr && revocations_->IsRevoked(caller->serial)) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("certificate serial ", caller->serial, " is revoked"));
+  if (absl::Status st = CheckStanding(*caller, revocations_, absl::Now()); !st.ok()) {
+    return ToGrpc(st);
   }
   if (request->csr_pem().empty() || request->csr_pem().size() > 16 * 1024) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "csr_pem: missing or too long");

@@ -26,8 +26,8 @@ class FakeAgentSession final : public AgentSession {
   }
   const std::string& node_name() const override { return node_; }
   const std::vector<std::string>& addresses() const override { return addresses_; }
-  const std::string& certificate_serial() const override { return serial; }
-  std::string serial;
+  const Caller& caller() const override { return caller_identity; }
+  Caller caller_identity;
   bool closed() const { return closed_; }
 
   std::vector<v1::ControllerMessage> sent;

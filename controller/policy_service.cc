@@ -63,9 +63,8 @@ PolicyServiceImpl::PolicyServiceImpl(storage::PolicyStore* policies,
 grpc::Status PolicyServiceImpl::Authorize(grpc::ServerContext* context) const {
   auto caller = CallerOf(context->auth_context().get(), require_client_certificates_);
   if (!caller.ok()) return ToGrpc(caller.status());
-  if (revocations_ != nullptr && revocations_->IsRevoked(caller->serial)) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        absl::StrCat("certificate serial ", caller->serial, " is revoked"));
+  if (absl::Status st = CheckStanding(*caller, revocations_, absl::Now()); !st.ok()) {
+    return ToGrpc(st);
   }
   absl::Status s = AuthorizeAdmin(*caller);
   if (!s.ok()) {
@@ -209,6 +208,11 @@ grpc::Status PolicyServiceImpl::WatchEvents(grpc::ServerContext* context,
   auto subscription = events_->Subscribe();
   grpc::Status status = grpc::Status::OK;
   while (!context->IsCancelled()) {
+    // A watch may run for days: the caller must still stand.
+    if (grpc::Status a = Authorize(context); !a.ok()) {
+      events_->Unsubscribe(subscription);
+      return a;
+    }
     for (const v1::Event& e : subscription->Next(absl::Milliseconds(200))) {
       if (!writer->Write(e)) {
         events_->Unsubscribe(subscription);

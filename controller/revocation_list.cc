@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 
@@ -30,12 +31,17 @@ absl::StatusOr<bool> RevocationList::Reload() {
     if (size == seen_size_ && mtime == seen_mtime_) return false;
   }
   absl::flat_hash_set<std::string> serials;
+  absl::flat_hash_set<std::string> names;
   if (size >= 0) {
     std::ifstream in(path_);
     std::string line;
     for (int n = 1; std::getline(in, line); ++n) {
       std::string text(absl::StripAsciiWhitespace(line.substr(0, line.find('#'))));
       if (text.empty()) continue;
+      if (absl::StartsWith(text, "node:") && text.size() > 5) {
+        names.insert(text.substr(5));
+        continue;
+      }
       if (text.size() > 64 || text.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
         return absl::InvalidArgumentError(
             absl::StrCat(path_, ":", n, ": not a certificate serial in hex"));
@@ -44,8 +50,9 @@ absl::StatusOr<bool> RevocationList::Reload() {
     }
   }
   absl::MutexLock l(&mu_);
-  bool changed = serials != serials_;
+  bool changed = serials != serials_ || names != names_;
   serials_ = std::move(serials);
+  names_ = std::move(names);
   seen_size_ = size;
   seen_mtime_ = mtime;
   return changed;
@@ -57,9 +64,15 @@ bool RevocationList::IsRevoked(const std::string& serial_hex) const {
   return serials_.contains(Normalize(serial_hex));
 }
 
+bool RevocationList::IsNameRevoked(const std::string& name) const {
+  if (name.empty()) return false;
+  absl::MutexLock l(&mu_);
+  return names_.contains(name);
+}
+
 size_t RevocationList::size() const {
   absl::MutexLock l(&mu_);
-  return serials_.size();
+  return serials_.size() + names_.size();
 }
 
 }  // namespace ikeless::controller

@@ -1,9 +1,10 @@
 #ifndef IKELESS_CONTROLLER_REVOCATION_LIST_H_
 #define IKELESS_CONTROLLER_REVOCATION_LIST_H_
 
-// The deny list of certificate serials: a text file the operator edits (one
-// serial in hex per line, '#' starts a comment; `ikeless-ca show FILE.crt`
-// prints a certificate's serial). The controller re-reads it when it changes
+// The deny list: a text file the operator edits, one entry per line, '#'
+// starts a comment: a certificate serial in hex (`ikeless-ca show FILE.crt`
+// prints it), or `node:NAME` for every certificate of that node or admin —
+// including ones it renewed itself after a key was stolen. The controller re-reads it when it changes
 // and, within a second, refuses and disconnects every holder of a listed
 // certificate.
 
@@ -29,6 +30,7 @@ class RevocationList {
   absl::StatusOr<bool> Reload();
 
   bool IsRevoked(const std::string& serial_hex) const;
+  bool IsNameRevoked(const std::string& name) const;
   size_t size() const;
 
   // "00AB12" and "ab12" are the same serial.
@@ -38,6 +40,7 @@ class RevocationList {
   const std::string path_;
   mutable absl::Mutex mu_;
   absl::flat_hash_set<std::string> serials_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<std::string> names_ ABSL_GUARDED_BY(mu_);
   int64_t seen_size_ ABSL_GUARDED_BY(mu_) = -1;
   absl::Time seen_mtime_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };

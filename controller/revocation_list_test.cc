@@ -39,6 +39,17 @@ TEST(RevocationList, MalformedLineKeepsThePreviousList) {
   EXPECT_TRUE(list.IsRevoked("ab12"));
 }
 
+TEST(RevocationList, NodeNames) {
+  std::ofstream(Path()) << "node:gw-a\nab12\n";
+  RevocationList list(Path());
+  ASSERT_TRUE(*list.Reload());
+  EXPECT_TRUE(list.IsNameRevoked("gw-a"));
+  EXPECT_FALSE(list.IsNameRevoked("gw-b"));
+  EXPECT_FALSE(list.IsNameRevoked(""));
+  EXPECT_TRUE(list.IsRevoked("ab12"));
+  EXPECT_EQ(list.size(), 2u);
+}
+
 TEST(RevocationList, EmptyPathRevokesNothing) {
   RevocationList list("");
   EXPECT_FALSE(*list.Reload());

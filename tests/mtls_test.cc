@@ -254,6 +254,44 @@ TEST_F(MtlsTest, RevokedCertificateIsDisconnectedAtOnceAndRefused) {
   EXPECT_TRUE(Hello(node_b_, "gw-b", k2b).welcomed);
 }
 
+// A stream outlives its handshake: when the certificate expires, the
+// controller closes the session (checked every second).
+TEST_F(MtlsTest, SessionEndsWhenItsCertificateExpires) {
+  auto ca = pki::CertificateAuthority::Load(Dir("ca"));
+  ASSERT_TRUE(ca.ok());
+  TlsFiles brief = Issue(*ca, ca_file_, pki::CertificateKind::kNode, "gw-brief", {"198.18.4.1"},
+                         {}, absl::Seconds(3));
+  auto stub = v1::AgentService::NewStub(Channel(brief));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(15));
+  auto stream = stub->Session(&ctx);
+  v1::AgentMessage hello;
+  hello.mutable_hello()->set_node_name("gw-brief");
+  hello.mutable_hello()->add_addresses("198.18.4.1");
+  ASSERT_TRUE(stream->Write(hello));
+  v1::ControllerMessage m;
+  ASSERT_TRUE(stream->Read(&m) && m.has_welcome());
+  EXPECT_FALSE(stream->Read(&m));
+  grpc::Status s = stream->Finish();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_NE(s.error_message().find("expired"), std::string::npos);
+}
+
+// Revoking by name covers every certificate of the node, including one it
+// renewed for itself with a stolen key.
+TEST_F(MtlsTest, RevokingANodeByNameCoversAllItsCertificates) {
+  EXPECT_TRUE(Hello(node_b_, "gw-b", k2b).welcomed);
+  std::ofstream(Dir("revoked.txt")) << "node:gw-b\n";
+  for (int i = 0; i < 300 && Hello(node_b_, "gw-b", k2b).welcomed; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  SessionResult r = Hello(node_b_, "gw-b", k2b);
+  EXPECT_FALSE(r.welcomed);
+  EXPECT_EQ(r.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Hello(node_a_, "gw-a", k2a).welcomed);
+  std::remove(Dir("revoked.txt").c_str());
+}
+
 // With --ca_dir the controller enrolls nodes: an admin makes a one-time,
 // expiring token; the node trades it (without a client certificate) for a
 // certificate naming exactly the granted identity, then renews it with it.
