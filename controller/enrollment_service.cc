@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "controller/caller.h"
 #include "controller/grpc_status.h"
+#include "controller/pki/csr.h"
 
 namespace ikeless::controller {
 
@@ -36,6 +37,10 @@ grpc::Status EnrollmentServiceImpl::Enroll(grpc::ServerContext* context,
   }
   if (request->csr_pem().empty() || request->csr_pem().size() > 16 * 1024) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "csr_pem: missing or too long");
+  }
+  // Check the CSR before the token is spent: a typo must not burn it.
+  if (auto key = pki::PublicKeyFromCsrPem(request->csr_pem(), "csr_pem"); !key.ok()) {
+    return ToGrpc(key.status());
   }
   auto grant = tokens_->Redeem(request->token());
   if (!grant.ok()) {

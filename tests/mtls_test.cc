@@ -394,6 +394,12 @@ TEST_F(EnrollmentTest, ExpiredTokensAndWrongCallersAreRefused) {
   EXPECT_EQ(Enroll(*token, key->csr_pem, &out).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(Enroll("made-up-token", key->csr_pem, &out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // A malformed CSR does not spend a good token.
+  auto good = Token(admin_, "gw-f", "198.18.3.4");
+  ASSERT_TRUE(good.ok());
+  EXPECT_EQ(Enroll(*good, "not a csr", &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto fkey = pki::GenerateKeyAndCsr("gw-f");
+  EXPECT_TRUE(Enroll(*good, fkey->csr_pem, &out).ok());
   // Only admins make tokens.
   EXPECT_EQ(Token(node_a_, "gw-e", "198.18.3.3").status().code(),
             absl::StatusCode::kPermissionDenied);
