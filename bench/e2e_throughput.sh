@@ -18,15 +18,7 @@ AGENT_BIN=$bin/agent/ikeless-agent
 require_root
 e2e_pki "$bin/tools/ikeless-ca/ikeless-ca"
 
-for n in ctl a b ha hb; do ns $n; done
-link a 198.18.0.1/24 b 198.18.0.2/24
-link ha 198.18.10.2/24 a 198.18.10.1/24
-link hb 198.18.20.2/24 b 198.18.20.1/24
-link ctl 198.18.100.1/30 a 198.18.100.2/30
-link ctl 198.18.100.5/30 b 198.18.100.6/30
-nsx ha ip route add default via 198.18.10.1
-nsx hb ip route add default via 198.18.20.1
-for g in a b; do nsx $g sysctl -qw net.ipv4.ip_forward=1; done
+two_sites
 start_controller ctl 0.0.0.0:50051
 nsx ctl "$IPSECCTL_BIN" --controller 127.0.0.1:50051 policy add gw --between 198.18.0.1 198.18.0.2 \
   --mode tunnel --encryption aes-gcm-16 --lifetime 1h >/dev/null

@@ -66,6 +66,21 @@ link() {
   ip -n "$E2E_ID-$b" link set "$ib" up
 }
 
+# two_sites: two gateways (a 198.18.0.1, b 198.18.0.2) on one link, a host
+# behind each (ha 198.18.10.2, hb 198.18.20.2), the controller's namespace
+# ctl reachable from a (198.18.100.1) and b (198.18.100.5).
+two_sites() {
+  for n in ctl a b ha hb; do ns $n; done
+  link a 198.18.0.1/24 b 198.18.0.2/24
+  link ha 198.18.10.2/24 a 198.18.10.1/24
+  link hb 198.18.20.2/24 b 198.18.20.1/24
+  link ctl 198.18.100.1/30 a 198.18.100.2/30
+  link ctl 198.18.100.5/30 b 198.18.100.6/30
+  nsx ha ip route add default via 198.18.10.1
+  nsx hb ip route add default via 198.18.20.1
+  for g in a b; do nsx $g sysctl -qw net.ipv4.ip_forward=1; done
+}
+
 # bg NS LOG CMD...: runs CMD in namespace NS in the background.
 bg() {
   local n=$1 log=$2; shift 2

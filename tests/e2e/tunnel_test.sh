@@ -17,15 +17,7 @@ CONTROLLER_BIN=$1 IPSECCTL_BIN=$2 AGENT_BIN=$3
 require_root
 e2e_pki "$4"
 
-for n in ctl a b ha hb; do ns $n; done
-link a 198.18.0.1/24 b 198.18.0.2/24
-link ha 198.18.10.2/24 a 198.18.10.1/24
-link hb 198.18.20.2/24 b 198.18.20.1/24
-link ctl 198.18.100.1/30 a 198.18.100.2/30
-link ctl 198.18.100.5/30 b 198.18.100.6/30
-nsx ha ip route add default via 198.18.10.1
-nsx hb ip route add default via 198.18.20.1
-for g in a b; do nsx $g sysctl -qw net.ipv4.ip_forward=1; done
+two_sites
 ctl() { nsx ctl "$IPSECCTL_BIN" --controller 127.0.0.1:50051 "$@"; }
 agents_connected() { [[ $(ctl agents list -o json | grep -o '"connected": true' | wc -l) == "$1" ]]; }
 
