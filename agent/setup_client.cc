@@ -180,14 +180,26 @@ std::map<uint32_t, SetupClient::Setup>::iterator SetupClient::FindByRequestId(
   return setups_.end();
 }
 
+namespace {
+
+// The fields every result of the setup for SPD entry `entry` carries.
+SetupResult ResultOf(uint32_t entry, SetupTrigger trigger, bool packet_waiting,
+                     uint64_t request_id, uint32_t spi) {
+  SetupResult r;
+  r.spd_entry = entry;
+  r.trigger = trigger;
+  r.packet_waiting = packet_waiting;
+  r.request_id = request_id;
+  r.spi = spi;
+  return r;
+}
+
+}  // namespace
+
 SetupResult SetupClient::Fail(std::map<uint32_t, Setup>::iterator it, absl::Status status,
                               v1::SetupError::Code error) {
-  SetupResult r;
-  r.spd_entry = it->first;
-  r.trigger = it->second.trigger;
-  r.packet_waiting = it->second.packet_waiting;
-  r.request_id = it->second.request_id;
-  r.spi = it->second.spi;
+  SetupResult r = ResultOf(it->first, it->second.trigger, it->second.packet_waiting,
+                           it->second.request_id, it->second.spi);
   r.status = std::move(status);
   r.error = error;
   spis_in_use_.erase(it->second.spi);
@@ -224,12 +236,8 @@ SetupOutput SetupClient::OnDistribution(const v1::Distribution& d) {
     return out;
   }
   // S44 -> S45/S46 (S56 -> S57): success; the caller installs.
-  SetupResult r;
-  r.spd_entry = it->first;
-  r.trigger = it->second.trigger;
-  r.packet_waiting = it->second.packet_waiting;
-  r.request_id = it->second.request_id;
-  r.spi = it->second.spi;
+  SetupResult r = ResultOf(it->first, it->second.trigger, it->second.packet_waiting,
+                           it->second.request_id, it->second.spi);
   r.distribution = d;
   LogInfo("setup_done")
       .Kv("entry", r.spd_entry)

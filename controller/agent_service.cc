@@ -10,29 +10,13 @@
 #include "common/log.h"
 #include "controller/caller.h"
 #include "controller/grpc_status.h"
+#include "controller/pki/names.h"
 #include "common/secret.h"
 
 namespace ikeless::controller {
 namespace {
 
 constexpr size_t kMaxAddresses = 64;
-constexpr size_t kMaxNodeName = 64;
-
-absl::Status ValidateNodeName(const std::string& name) {
-  if (name.empty()) return absl::InvalidArgumentError("hello.node_name: must not be empty");
-  if (name.size() > kMaxNodeName) {
-    return absl::InvalidArgumentError("hello.node_name: must be at most 64 characters");
-  }
-  for (char c : name) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '.' || c == '_' || c == '-';
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          "hello.node_name: use letters, digits, '.', '_' and '-'");
-    }
-  }
-  return absl::OkStatus();
-}
 
 // Canonical, de-duplicated addresses of a Hello, or INVALID_ARGUMENT.
 absl::StatusOr<std::vector<std::string>> HelloAddresses(const v1::Hello& hello) {
@@ -217,7 +201,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
                              "Hello may be sent only once per stream"));
       return false;
     }
-    absl::Status s = ValidateNodeName(hello.node_name());
+    absl::Status s = pki::ValidateIdentityName(hello.node_name(), "hello.node_name");
     auto addresses = HelloAddresses(hello);
     if (s.ok() && !addresses.ok()) s = addresses.status();
     // The certificate, not the message, says who this is; and it must still

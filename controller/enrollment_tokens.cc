@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/address.h"
 #include "common/secret.h"
+#include "controller/pki/names.h"
 
 namespace ikeless::controller {
 namespace {
@@ -20,24 +21,11 @@ std::string Hash(const std::string& token) {
   return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
-absl::Status ValidName(const std::string& name) {
-  if (name.empty() || name.size() > 64) {
-    return absl::InvalidArgumentError("node_name: 1 to 64 characters");
-  }
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-          c == '.' || c == '_' || c == '-')) {
-      return absl::InvalidArgumentError("node_name: use letters, digits, '.', '_' and '-'");
-    }
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::StatusOr<std::pair<std::string, absl::Time>> EnrollmentTokens::Create(Grant grant,
                                                                            absl::Duration ttl) {
-  if (absl::Status s = ValidName(grant.node_name); !s.ok()) return s;
+  if (absl::Status s = pki::ValidateIdentityName(grant.node_name, "node_name"); !s.ok()) return s;
   if (grant.addresses.empty()) return absl::InvalidArgumentError("addresses: name at least one");
   for (size_t i = 0; i < grant.addresses.size(); ++i) {
     auto a = CanonicalAddress(grant.addresses[i], absl::StrCat("addresses[", i, "]"));
