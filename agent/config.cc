@@ -66,6 +66,17 @@ absl::StatusOr<LoadedConfig> ParseConfig(const std::string& text, const std::str
   if (esp->udp_port() > 65535) return Invalid(origin, "esp.udp_port", "must be 1..65535");
   if (esp->socket_mark() == 0) esp->set_socket_mark(0x1e5);
   if (esp->listen_address().empty()) esp->set_listen_address(c.addresses(0));
+  if (c.has_xfrm()) {
+    v1::XfrmConfig* x = c.mutable_xfrm();
+    if (x->reqid_base() == 0) x->set_reqid_base(0x1e50000);
+    if (x->reqid_base() > 0xffffffffu - 0xffff) {
+      return Invalid(origin, "xfrm.reqid_base", "leaves no room for 65536 reqids");
+    }
+    if (x->priority_base() == 0) x->set_priority_base(1000);
+    if (x->raw_esp() && x->udp_port() != 0) return Invalid(origin, "xfrm.udp_port", "not with raw_esp");
+    if (!x->raw_esp() && x->udp_port() == 0) x->set_udp_port(4500);
+    if (x->udp_port() > 65535) return Invalid(origin, "xfrm.udp_port", "must be 1..65535");
+  }
   const v1::TlsConfig& tls = c.tls();
   const bool any_tls = !tls.ca_file().empty() || !tls.cert_file().empty() || !tls.key_file().empty();
   if (c.insecure() && any_tls) return Invalid(origin, "insecure", "do not combine with tls");

@@ -31,6 +31,25 @@ TEST(AgentConfig, ParsesAndFillsDefaults) {
   EXPECT_EQ(c->spd[1].action, datapath::SpdEntry::Action::kBypass);
 }
 
+TEST(AgentConfig, XfrmBlockSelectsTheKernelDatapathWithDefaults) {
+  auto plain = ParseConfig(kGood, "a.conf");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->config.has_xfrm()) << "the engine is the default";
+  auto c = ParseConfig(std::string(kGood) + "xfrm {}", "a.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_TRUE(c->config.has_xfrm());
+  EXPECT_EQ(c->config.xfrm().reqid_base(), 0x1e50000u);
+  EXPECT_EQ(c->config.xfrm().priority_base(), 1000u);
+  EXPECT_EQ(c->config.xfrm().udp_port(), 4500u);
+  auto raw = ParseConfig(std::string(kGood) + "xfrm { raw_esp: true }", "a.conf");
+  ASSERT_TRUE(raw.ok()) << raw.status();
+  EXPECT_EQ(raw->config.xfrm().udp_port(), 0u);
+  auto both = ParseConfig(std::string(kGood) + "xfrm { raw_esp: true udp_port: 4500 }", "a.conf");
+  EXPECT_NE(both.status().message().find("xfrm.udp_port"), std::string::npos) << both.status();
+  auto high = ParseConfig(std::string(kGood) + "xfrm { reqid_base: 4294967295 }", "a.conf");
+  EXPECT_NE(high.status().message().find("xfrm.reqid_base"), std::string::npos) << high.status();
+}
+
 TEST(AgentConfig, ErrorsNameFileAndField) {
   struct Case {
     std::string text;

@@ -1,8 +1,9 @@
 #ifndef IKELESS_AGENT_DATAPATH_FACTORY_H_
 #define IKELESS_AGENT_DATAPATH_FACTORY_H_
 
-// Builds the datapath backend the configuration asks for. Today: the
-// in-process ESP engine on a TUN device (datapath/esp/).
+// Builds the datapath backend the configuration asks for: kernel XFRM
+// (datapath/xfrm/) with `xfrm {}`, else the in-process ESP engine on a TUN
+// device (datapath/esp/).
 
 #include <memory>
 

@@ -1,63 +1,53 @@
 #ifndef IKELESS_DATAPATH_XFRM_XFRM_SOCKET_H_
 #define IKELESS_DATAPATH_XFRM_XFRM_SOCKET_H_
 
-// Kernel XFRM over raw netlink (NETLINK_XFRM): the first pieces of the
-// kernel datapath backend. An `out` policy with an ESP template and no state
-// makes the kernel send an ACQUIRE on the first packet — FIG. 18's "suspend
-// and ask" — which ReadAcquire() returns. IPv4 for now.
+// A NETLINK_XFRM socket: the kernel backend's only I/O edge. Requests wait
+// for the kernel's acknowledgement; dumps collect every entry; a socket
+// joined to multicast groups receives ACQUIRE and EXPIRE messages.
 
 #include <cstdint>
-#include <optional>
-#include <string>
+#include <functional>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "datapath/xfrm/xfrm_messages.h"
 
 namespace ikeless::datapath::xfrm {
 
-// An outbound policy: traffic from `local_prefix` to `remote_prefix` needs
-// ESP between the node addresses `tunnel_local` and `tunnel_remote`.
-struct OutPolicy {
-  std::string local_prefix;   // "198.18.10.0/24"
-  std::string remote_prefix;
-  std::string tunnel_local;   // outer source
-  std::string tunnel_remote;  // outer destination (the peer node)
-  bool tunnel = true;         // else transport
-  uint32_t reqid = 0;         // ties the policy to our SAs; our range, not others'
-  uint32_t priority = 1000;
-};
-
-// What the kernel asks for (struct xfrm_user_acquire).
-struct Acquire {
-  std::string source;       // outer source (template)
-  std::string destination;  // outer destination
-  std::string selector_source;
-  std::string selector_destination;
-};
-
 class XfrmSocket {
  public:
-  // `listen_acquire`: also join the ACQUIRE multicast group.
-  static absl::StatusOr<XfrmSocket> Open(bool listen_acquire);
+  // Multicast groups (bit masks for Open).
+  static constexpr uint32_t kAcquireGroup = 1u << (XFRMNLGRP_ACQUIRE - 1);
+  static constexpr uint32_t kExpireGroup = 1u << (XFRMNLGRP_EXPIRE - 1);
+
+  using Handler = std::function<void(const nlmsghdr*)>;
+
+  // PERMISSION_DENIED without CAP_NET_ADMIN; UNAVAILABLE without XFRM.
+  static absl::StatusOr<XfrmSocket> Open(uint32_t groups);
   XfrmSocket(XfrmSocket&& o) noexcept : fd_(o.fd_), seq_(o.seq_) { o.fd_ = -1; }
   XfrmSocket& operator=(XfrmSocket&&) = delete;
   ~XfrmSocket();
 
-  // Upsert (XFRM_MSG_UPDPOLICY) and delete of an `out` policy.
-  absl::Status InstallOutPolicy(const OutPolicy& policy);
-  absl::Status RemoveOutPolicy(const OutPolicy& policy);
+  // Sends `message` and waits for the acknowledgement. Replies before it
+  // (a GET's answer) go to `on_reply`. Kernel errors map to codes:
+  // EEXIST -> ALREADY_EXISTS, ENOENT/ESRCH -> NOT_FOUND, EPERM ->
+  // PERMISSION_DENIED, EPROTONOSUPPORT/ENOSYS (no ESP, no such algorithm)
+  // -> UNIMPLEMENTED, the rest FAILED_PRECONDITION; the message starts
+  // with `what` and carries strerror.
+  absl::Status Transact(NetlinkMessage& message, const char* what, const Handler& on_reply = {});
 
-  // Probes whether the kernel can hold an ESP state with AES-GCM: adds one
-  // and removes it again. The error says plainly when the kernel has no ESP
-  // transform (this machine: CONFIG_INET_ESP off, no gcm in /proc/crypto).
-  absl::Status ProbeEspState(const std::string& source, const std::string& destination);
+  // Every entry of a dump (XFRM_MSG_GETSA or XFRM_MSG_GETPOLICY).
+  absl::Status Dump(uint16_t type, const Handler& on_entry);
 
-  // The next ACQUIRE, or nullopt after `timeout`.
-  absl::StatusOr<std::optional<Acquire>> ReadAcquire(absl::Duration timeout);
+  // Waits up to `timeout` for multicast messages and hands each to
+  // `on_message`. RESOURCE_EXHAUSTED when the kernel dropped some because
+  // the socket's buffer was full (ENOBUFS): events were lost.
+  absl::Status Receive(absl::Duration timeout, const Handler& on_message);
 
  private:
   explicit XfrmSocket(int fd) : fd_(fd) {}
-  absl::Status Request(void* message, size_t length, const char* what);
+  absl::Status Send(NetlinkMessage& message, const char* what);
 
   int fd_ = -1;
   uint32_t seq_ = 1;

@@ -1,0 +1,132 @@
+#ifndef IKELESS_DATAPATH_XFRM_XFRM_DATAPATH_H_
+#define IKELESS_DATAPATH_XFRM_XFRM_DATAPATH_H_
+
+// The Datapath backend on kernel XFRM: the kernel carries ESP, this class
+// programs it over NETLINK_XFRM and turns its messages into the agent's
+// events. The source maps one to one:
+//   - FIG. 18 S35 "suspend and ask": an out policy with a required ESP
+//     template and no state makes the kernel send ACQUIRE -> kAcquire. With
+//     hold_first_packets the kernel queues forwarded packets meanwhile
+//     (net.core.xfrm_larval_drop = 0) and sends them once the state is in;
+//     a local socket sees EAGAIN instead and retries.
+//   - soft EXPIRE -> kSoftExpire (rekey), hard EXPIRE -> kHardExpire (the
+//     kernel already removed the state).
+// Make-before-break as the interface asks: a new outbound SA is written to
+// the kernel once a packet arrived on an inbound SA installed after the
+// current outbound one, or after switch_delay. The kernel then prefers it
+// (the newest state for a template).
+//
+// Ownership: see xfrm_spd.h. Stale policies and states of ours (a crash)
+// are removed at Create; everything of ours is removed on destruction.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "datapath/datapath.h"
+#include "datapath/xfrm/xfrm_socket.h"
+#include "datapath/xfrm/xfrm_spd.h"
+
+namespace ikeless::datapath::xfrm {
+
+class XfrmDatapath final : public Datapath {
+ public:
+  struct Options {
+    SpdMapping mapping;
+    // RFC 3948 ESP in UDP on this port (both ends), as the engine's default;
+    // 0 = raw ESP (IP protocol 50).
+    uint16_t udp_port = 4500;
+    bool hold_first_packets = true;  // sets net.core.xfrm_larval_drop = 0
+    absl::Duration switch_delay = absl::Seconds(1);
+    absl::Duration poll_interval = absl::Milliseconds(50);
+  };
+
+  // Opens the netlink sockets (and the UDP encapsulation socket), removes
+  // stale state of ours, probes ESP support (logs a warning if absent) and
+  // starts the event thread.
+  static absl::StatusOr<std::unique_ptr<XfrmDatapath>> Create(Options options);
+  ~XfrmDatapath() override;
+
+  // Datapath.
+  v1::Capabilities capabilities() const override;
+  absl::Status SetPolicies(const std::vector<SpdEntry>& entries) override;
+  absl::Status InstallSa(uint32_t spd_entry, Direction direction,
+                         const v1::SaParameters& sa) override;
+  absl::Status RemoveSa(Direction direction, const SaKey& key) override;
+  void ReleaseHeld(uint32_t spd_entry) override;  // the kernel sends its queue itself
+  void DropHeld(uint32_t spd_entry) override;     // the kernel drops it after xfrm_acq_expires
+  absl::StatusOr<SaCounters> Counters(Direction direction, const SaKey& key) override;
+  void SetEventSink(std::function<void(const DatapathEvent&)> sink) override;
+
+  // OK if this kernel can hold an AES-GCM ESP state between the two
+  // addresses (adds one and removes it); otherwise FAILED_PRECONDITION that
+  // says which kernel part is missing and what to use instead.
+  absl::Status ProbeEsp(const std::string& source, const std::string& destination);
+
+ private:
+  struct Entry {
+    SpdEntry spd;
+    bool tunnel = true;
+    std::vector<PolicySpec> policies;  // as installed
+  };
+  struct Sa {
+    uint32_t entry = 0;
+    Direction direction = Direction::kOutbound;
+    uint64_t order = 0;  // install order, for make-before-break
+  };
+  struct PendingOutbound {
+    struct Wipe {
+      void operator()(v1::SaParameters* sa) const;
+    };
+    std::unique_ptr<v1::SaParameters, Wipe> sa;  // keys wiped when dropped
+    absl::Time deadline;
+    uint64_t after = 0;  // inbound SAs with a larger order may trigger it
+  };
+  using SaId = std::pair<std::string, uint32_t>;  // destination, SPI
+
+  XfrmDatapath(Options options, XfrmSocket requests, XfrmSocket events);
+  absl::Status OpenEncapSockets();
+  absl::Status SweepOwnedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WriteStateLocked(uint32_t spd_entry, Direction direction, const v1::SaParameters& sa)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SetModeLocked(Entry& entry, bool tunnel) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void SwitchDueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Run();
+  void OnKernelMessage(const nlmsghdr* message, std::vector<DatapathEvent>& events);
+  void Deliver(const std::vector<DatapathEvent>& events);
+
+  const Options options_;
+  std::vector<int> encap_fds_;
+
+  mutable absl::Mutex mu_;
+  XfrmSocket requests_ ABSL_GUARDED_BY(mu_);
+  std::map<uint32_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  std::map<SaId, Sa> sas_ ABSL_GUARDED_BY(mu_);
+  std::map<uint32_t, SaId> current_outbound_ ABSL_GUARDED_BY(mu_);
+  std::map<uint32_t, PendingOutbound> pending_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_order_ ABSL_GUARDED_BY(mu_) = 1;
+  std::optional<absl::Status> esp_missing_ ABSL_GUARDED_BY(mu_);
+
+  absl::Mutex sink_mu_;
+  std::function<void(const DatapathEvent&)> sink_ ABSL_GUARDED_BY(sink_mu_);
+
+  XfrmSocket events_;  // event thread only
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+}  // namespace ikeless::datapath::xfrm
+
+#endif  // IKELESS_DATAPATH_XFRM_XFRM_DATAPATH_H_

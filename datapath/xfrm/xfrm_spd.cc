@@ -1,0 +1,64 @@
+#include "datapath/xfrm/xfrm_spd.h"
+
+namespace ikeless::datapath::xfrm {
+namespace {
+
+std::string HostPrefix(const std::string& address) {
+  return address + (address.find(':') == std::string::npos ? "/32" : "/128");
+}
+
+}  // namespace
+
+bool LooksLikeTransport(const SpdEntry& e) {
+  return !e.setup_peer.empty() && e.local_prefix == HostPrefix(e.local_address) &&
+         e.remote_prefix == HostPrefix(e.setup_peer);
+}
+
+std::vector<PolicySpec> PoliciesFor(const SpdEntry& e, bool tunnel, const SpdMapping& mapping) {
+  PolicySpec out;
+  out.dir = XFRM_POLICY_OUT;
+  out.source_prefix = e.local_prefix;
+  out.destination_prefix = e.remote_prefix;
+  out.protocol = static_cast<uint8_t>(e.protocol);
+  out.destination_port = static_cast<uint16_t>(e.port);
+  out.priority = mapping.priority_base + e.id;
+  out.reqid = mapping.ReqidOf(e.id);
+  switch (e.action) {
+    case SpdEntry::Action::kProtect:
+      out.tunnel = tunnel;
+      if (tunnel) {
+        out.tunnel_source = e.local_address;
+        out.tunnel_destination = e.setup_peer;
+      }
+      break;
+    case SpdEntry::Action::kBypass:
+      out.optional = true;
+      out.tunnel = false;
+      break;
+    case SpdEntry::Action::kDiscard:
+      out.block = true;
+      out.tunnel = false;
+      break;
+  }
+  PolicySpec in = out;
+  in.dir = XFRM_POLICY_IN;
+  std::swap(in.source_prefix, in.destination_prefix);
+  std::swap(in.source_port, in.destination_port);
+  std::swap(in.tunnel_source, in.tunnel_destination);
+  std::vector<PolicySpec> policies = {out, in};
+  // Transport-mode PROTECT traffic ends on this host: nothing to forward.
+  if (e.action != SpdEntry::Action::kProtect || tunnel) {
+    PolicySpec fwd = in;
+    fwd.dir = XFRM_POLICY_FWD;
+    policies.push_back(fwd);
+  }
+  return policies;
+}
+
+bool SameSlot(const PolicySpec& a, const PolicySpec& b) {
+  return a.dir == b.dir && a.source_prefix == b.source_prefix &&
+         a.destination_prefix == b.destination_prefix && a.protocol == b.protocol &&
+         a.source_port == b.source_port && a.destination_port == b.destination_port;
+}
+
+}  // namespace ikeless::datapath::xfrm

@@ -1,0 +1,59 @@
+#ifndef IKELESS_DATAPATH_XFRM_XFRM_SPD_H_
+#define IKELESS_DATAPATH_XFRM_XFRM_SPD_H_
+
+// How one SPD entry (FIG. 15) becomes kernel XFRM policies, and how a
+// kernel reqid maps back to the entry. Pure: tested without a kernel.
+//
+//   PROTECT  out: inner local -> remote, ESP template local node -> peer,
+//                 level required: no state means ACQUIRE (S35), never clear
+//                 text;
+//            in, and fwd in tunnel mode (decapsulated packets a gateway
+//                 forwards are checked against fwd): the reverse, required.
+//   BYPASS   the same three with an optional template ("level use"), so
+//            traffic passes in clear; the template is there only so that
+//            its reqid marks the policy as ours.
+//   DISCARD  the same three with action block.
+//
+// Ownership (RFC 4301 leaves it to the implementation): every policy and
+// state we make carries reqid = reqid_base + entry id. Anything with a reqid
+// in [reqid_base, reqid_base + kReqidSpan) is ours to replace or remove;
+// nothing else is touched.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "datapath/datapath.h"
+#include "datapath/xfrm/xfrm_messages.h"
+
+namespace ikeless::datapath::xfrm {
+
+inline constexpr uint32_t kReqidSpan = 0x10000;
+
+struct SpdMapping {
+  uint32_t reqid_base = 0x1e50000;
+  uint32_t priority_base = 1000;  // entry i gets priority_base + i: first match wins
+
+  uint32_t ReqidOf(uint32_t entry) const { return reqid_base + entry; }
+  bool Owns(uint32_t reqid) const { return reqid - reqid_base < kReqidSpan; }
+  // The entry a reqid stands for, if it is ours.
+  std::optional<uint32_t> EntryOf(uint32_t reqid) const {
+    if (!Owns(reqid) || reqid == reqid_base) return std::nullopt;
+    return reqid - reqid_base;
+  }
+};
+
+// A PROTECT entry between exactly the two node addresses is host to host:
+// transport mode unless the controller's SA says otherwise.
+bool LooksLikeTransport(const SpdEntry& entry);
+
+// The kernel policies for `entry`; `tunnel` is the ESP mode of PROTECT
+// templates (ignored for BYPASS and DISCARD).
+std::vector<PolicySpec> PoliciesFor(const SpdEntry& entry, bool tunnel, const SpdMapping& mapping);
+
+// Same selector and direction: the kernel's identity of a policy.
+bool SameSlot(const PolicySpec& a, const PolicySpec& b);
+
+}  // namespace ikeless::datapath::xfrm
+
+#endif  // IKELESS_DATAPATH_XFRM_XFRM_SPD_H_
