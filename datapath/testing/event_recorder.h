@@ -10,6 +10,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "datapath/datapath.h"
 
@@ -27,20 +28,21 @@ class EventRecorder {
   // The first event of `kind` (for `entry`, if > 0) not yet taken, waiting up
   // to `timeout` for it.
   std::optional<DatapathEvent> Take(DatapathEvent::Kind kind, uint32_t entry, absl::Duration timeout) {
-    absl::MutexLock l(&mu_);
-    std::optional<DatapathEvent> found;
-    auto ready = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-      for (auto it = events_.begin(); it != events_.end(); ++it) {
-        if (it->kind == kind && (entry == 0 || it->spd_entry == entry)) {
-          found = *it;
-          events_.erase(it);
-          return true;
+    const absl::Time deadline = absl::Now() + timeout;
+    while (true) {
+      {
+        absl::MutexLock l(&mu_);
+        for (auto it = events_.begin(); it != events_.end(); ++it) {
+          if (it->kind == kind && (entry == 0 || it->spd_entry == entry)) {
+            DatapathEvent found = *it;
+            events_.erase(it);
+            return found;
+          }
         }
       }
-      return false;
-    };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), timeout);
-    return found;
+      if (absl::Now() >= deadline) return std::nullopt;
+      absl::SleepFor(absl::Milliseconds(10));
+    }
   }
 
   size_t size() {
