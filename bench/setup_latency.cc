@@ -27,6 +27,8 @@ ABSL_FLAG(std::string, controller_bin, "", "controller binary (default: next to 
 ABSL_FLAG(int, setups, 2000, "measured setups (the target needs at least 1000)");
 ABSL_FLAG(int, warmup, 100, "setups before measuring");
 ABSL_FLAG(int64_t, lifetime_seconds, 3600, "hard SA lifetime of the policy (rows live this long)");
+ABSL_FLAG(std::string, samples_out, "",
+          "also write every measured latency (µs, one per line, in order) to this file");
 ABSL_FLAG(bool, keep_dir, false, "keep the temp dir (controller.db, controller.log)");
 ABSL_FLAG(absl::Duration, time_limit, absl::Minutes(5), "give up (and kill the controller) after");
 
@@ -125,6 +127,11 @@ int Run() {
   auto rows = CountAssociations(controller->database());
   pair.Stop();
 
+  if (const std::string path = absl::GetFlag(FLAGS_samples_out); !path.empty()) {
+    std::string text;
+    for (double us : micros) absl::StrAppend(&text, Fixed(us, 1), "\n");
+    if (!WriteTextFile(path, text)) return Fail(absl::StrCat("cannot write ", path));
+  }
   const size_t tenth = std::max<size_t>(1, micros.size() / 10);
   TextTable table({"setups (µs)", "n", "mean", "p50", "p90", "p99", "max"});
   table.AddRow(Row("all", Summarize(micros)));

@@ -36,6 +36,7 @@ ABSL_FLAG(int, connections, 0,
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(5), "measured time per K");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "unmeasured time before it");
 ABSL_FLAG(int64_t, lifetime_seconds, 3600, "hard SA lifetime of the policy (rows live this long)");
+ABSL_FLAG(std::string, tsv_out, "", "also write the table as tab-separated values to this file");
 ABSL_FLAG(bool, keep_dir, false, "keep the temp dir (controller.db, controller.log)");
 ABSL_FLAG(absl::Duration, time_limit, absl::Minutes(10), "give up (and kill the controller) after");
 
@@ -208,6 +209,11 @@ int Run() {
       absl::FormatDuration(absl::GetFlag(FLAGS_warmup)).c_str(),
       static_cast<unsigned long long>(limit.value_or(0)));
   std::fputs(table.Render().c_str(), stdout);
+  if (const std::string path = absl::GetFlag(FLAGS_tsv_out);
+      !path.empty() && !WriteTextFile(path, table.RenderTsv())) {
+    std::fprintf(stderr, "setup_rate: cannot write %s\n", path.c_str());
+    return 1;
+  }
   std::printf(
       "\nctl = controller process (utime+stime from /proc); commits/setup: the design's "
       "two transactions (S22 open, S10 establish),\nchecked as one established "

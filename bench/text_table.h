@@ -15,6 +15,8 @@ class TextTable {
   void AddRow(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
   // The header, a rule, then the rows; every line ends in '\n'.
   std::string Render() const;
+  // The same rows as tab-separated values (header first), for plotting.
+  std::string RenderTsv() const;
 
  private:
   std::vector<std::vector<std::string>> rows_;
@@ -22,6 +24,9 @@ class TextTable {
 
 // "%.1f"-style helpers for table cells.
 std::string Fixed(double value, int decimals);
+
+// Writes `text` to `path` (replacing it); false with errno set on failure.
+bool WriteTextFile(const std::string& path, const std::string& text);
 
 }  // namespace ikeless::bench
 
