@@ -20,7 +20,7 @@ result() {  # NAME RC
   else failed=$((failed + 1)); echo "VM-CASE FAIL $1"; fi
 }
 
-echo "kernel $(uname -r); ESP: $(grep -c rfc4106 /proc/crypto) rfc4106 entries in /proc/crypto"
+echo "kernel $(uname -r); loaded: $(cut -d' ' -f1 /proc/modules | grep -E '^(esp4|esp6|xfrm_user|gcm|chacha20poly1305)$' | tr '\n' ' ')"
 
 # 1. Unit suites on a real ESP kernel: nothing may be skipped here (but the
 #    case for a kernel *without* ESP, which this one is not).

@@ -78,9 +78,10 @@ trap 'exit 130' INT TERM
 # cryptographic operations"): the IV generators need the default RNG.
 # (jitterentropy_rng may refuse TCG's coarse clock and fail to load; drbg
 # then seeds from the other sources, and states still install.)
-wanted=(virtio_pci 9pnet_virtio 9p drbg jitterentropy_rng veth tun xfrm_user esp4 esp6 gcm
-        ghash-generic ctr seqiv echainiv authencesn chacha_generic poly1305_generic
-        chacha20poly1305 sha512_generic ecb)
+# drbg's self-tests need ctr(aes), sha512 and the jitter RNG loaded first.
+wanted=(virtio_pci 9pnet_virtio 9p ctr ecb sha512_generic jitterentropy_rng drbg veth tun xfrm_user esp4 esp6 gcm
+        ghash-generic seqiv echainiv authencesn chacha_generic poly1305_generic
+        chacha20poly1305)
 init="$work/initramfs"
 mkdir -p "$init"/{bin,sbin,proc,sys,dev,host,tmp}
 cp /bin/busybox "$init/bin/busybox"
@@ -121,7 +122,8 @@ timeout "${IKELESS_VM_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -cpu max -smp
   -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
   </dev/null >"$log" 2>&1 &
 qemu_pid=$!
-tail -n +1 -f "$log" --pid="$qemu_pid" | tr -d '\r' || true
+# The console without carriage returns and the firmware's terminal escapes.
+tail -n +1 -f "$log" --pid="$qemu_pid" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' || true
 wait "$qemu_pid" || true
 qemu_pid=
 result=$(tr -d '\r' <"$log" | grep -o 'IKELESS-VM-RESULT: .*' | tail -1)
