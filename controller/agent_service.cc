@@ -90,6 +90,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   void Close(const absl::Status& status) override { CloseWith(ToGrpc(status)); }
   const std::string& node_name() const override { return node_name_; }
   const std::vector<std::string>& addresses() const override { return addresses_; }
+  bool drops_early_esp() const override { return drops_early_esp_; }
   const Caller& caller() const override {
     static const Caller* none = new Caller;
     return caller_.ok() ? *caller_ : *none;
@@ -189,6 +190,9 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
             .Kv("kind", v1::SaEvent::Kind_Name(m.sa_event().kind()))
             .Kv("spi", m.sa_event().spi())
             .Kv("association", m.sa_event().association_id());
+        if (m.sa_event().kind() == v1::SaEvent::INSTALLED) {
+          service_->dispatcher_->OnInstalled(addresses_, m.sa_event().association_id());
+        }
         return true;
       default:
         return true;  // an empty or newer message: ignore
@@ -219,6 +223,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
     // Immutable from here on; other threads see them through the registry.
     node_name_ = hello.node_name();
     addresses_ = *addresses;
+    drops_early_esp_ = hello.capabilities().drops_early_esp();
     auto replaced = service_->registry_->Register(self_);
     if (!replaced.ok()) {
       LogWarning("hello_refused").Kv("node", node_name_).Kv("reason", replaced.status().message());
@@ -286,6 +291,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   bool hello_done_ = false;
   std::string node_name_;
   std::vector<std::string> addresses_;
+  bool drops_early_esp_ = false;
   storage::AgentRecord record_;
 
   absl::Mutex mu_;

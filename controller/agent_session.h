@@ -32,6 +32,9 @@ class AgentSession {
   // Who the TLS client certificate says this is (anonymous on a plain-text
   // controller); re-checked every second for expiry and revocation.
   virtual const Caller& caller() const = 0;
+  // From the Hello's capabilities: the node's datapath drops ESP that
+  // arrives before its inbound SA (kernel XFRM).
+  virtual bool drops_early_esp() const { return false; }
 };
 
 }  // namespace ikeless::controller

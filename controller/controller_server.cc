@@ -144,6 +144,7 @@ void ControllerServer::TimerLoop() {
     }
     absl::Time wake = absl::Now() + options_.max_timer_sleep;
     mu_.Unlock();
+    dispatcher_->ReleaseOverdue();
     auto deadline = processor_->NextDeadline();
     if (deadline.ok() && *deadline <= absl::Now()) {
       auto out = processor_->Tick();

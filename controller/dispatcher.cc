@@ -1,5 +1,8 @@
 #include "controller/dispatcher.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/ascii.h"
 #include "common/log.h"
 
@@ -18,21 +21,78 @@ const char* Kind(const v1::ControllerMessage& m) {
 
 }  // namespace
 
+Dispatcher::Dispatcher(SessionRegistry* registry, EventHub* events, Clock* clock, Options options)
+    : registry_(registry), events_(events), clock_(clock), options_(options) {}
+
+bool Dispatcher::Send(const Outgoing& o) {
+  std::shared_ptr<AgentSession> s = registry_->FindByAddress(o.address);
+  if (s != nullptr && s->Send(o.message)) return true;
+  LogDebug("undeliverable").Kv("address", o.address).Kv("kind", Kind(o.message));
+  return false;
+}
+
 int Dispatcher::Deliver(const ProcessorOutput& out) {
   int sent = 0;
   for (const Outgoing& o : out.messages) {
-    std::shared_ptr<AgentSession> s = registry_->FindByAddress(o.address);
-    if (s != nullptr && s->Send(o.message)) {
-      ++sent;
-    } else {
-      LogDebug("undeliverable").Kv("address", o.address).Kv("kind", Kind(o.message));
+    if (!o.after_installed_at.empty() && o.message.has_distribution()) {
+      std::shared_ptr<AgentSession> peer = registry_->FindByAddress(o.after_installed_at);
+      if (peer != nullptr && peer->drops_early_esp()) {
+        absl::MutexLock l(&mu_);
+        waiting_[o.message.distribution().association_id()] =
+            Waiting{o, clock_->Now() + options_.install_wait};
+        continue;
+      }
     }
+    sent += Send(o) ? 1 : 0;
   }
   for (const v1::Event& e : out.events) {
     LogInfo(absl::AsciiStrToLower(v1::Event::Kind_Name(e.kind()))).Kv("subject", e.subject()).Kv("detail", e.detail());
   }
   events_->Publish(out.events);
   return sent;
+}
+
+void Dispatcher::OnInstalled(const std::vector<std::string>& addresses, uint64_t association_id) {
+  std::optional<Waiting> ready;
+  {
+    absl::MutexLock l(&mu_);
+    auto it = waiting_.find(association_id);
+    // Only the peer it waits for may release it.
+    if (it == waiting_.end() || std::find(addresses.begin(), addresses.end(),
+                                          it->second.outgoing.after_installed_at) == addresses.end()) {
+      return;
+    }
+    ready = std::move(it->second);
+    waiting_.erase(it);
+  }
+  Send(ready->outgoing);
+}
+
+void Dispatcher::ReleaseOverdue() {
+  std::vector<Waiting> due;
+  {
+    absl::MutexLock l(&mu_);
+    const absl::Time now = clock_->Now();
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      if (it->second.deadline > now) {
+        ++it;
+        continue;
+      }
+      due.push_back(std::move(it->second));
+      it = waiting_.erase(it);
+    }
+  }
+  for (const Waiting& w : due) {
+    LogWarning("distribution_sent_without_peer_install")
+        .Kv("association", w.outgoing.message.distribution().association_id())
+        .Kv("peer", w.outgoing.after_installed_at);
+    Send(w.outgoing);
+  }
+}
+
+size_t Dispatcher::waiting() const {
+  absl::MutexLock l(&mu_);
+  return waiting_.size();
 }
 
 }  // namespace ikeless::controller

@@ -3,7 +3,22 @@
 
 // Carries out what the request processor decided: each message to the
 // stream of the node owning its address, each event to the watchers.
+//
+// One ordering rule (S11): a Distribution marked `after_installed_at` (the
+// opener's, whose first packets are held) waits until the peer reports
+// INSTALLED for that association — but only when the peer's datapath drops
+// ESP that arrives before its inbound SA (kernel XFRM). The engine keeps
+// such packets, so engine peers get both Distributions at once, as before.
+// If the peer never reports, the held one goes after `install_wait`.
 
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
 #include "controller/event_hub.h"
 #include "controller/request_processor.h"
 #include "controller/session_registry.h"
@@ -12,16 +27,40 @@ namespace ikeless::controller {
 
 class Dispatcher {
  public:
-  Dispatcher(SessionRegistry* registry, EventHub* events) : registry_(registry), events_(events) {}
+  struct Options {
+    absl::Duration install_wait = absl::Seconds(1);
+  };
+
+  Dispatcher(SessionRegistry* registry, EventHub* events, Clock* clock, Options options);
+  Dispatcher(SessionRegistry* registry, EventHub* events)
+      : Dispatcher(registry, events, SystemClock::Get(), Options()) {}
 
   // A message for an address no connected node owns is dropped: a startup
   // is repeated by the timer (S23), a Distribution is fetched again by the
   // agent's own retransmission (S43 -> S5). Returns how many were sent.
   int Deliver(const ProcessorOutput& out);
 
+  // An SaEvent INSTALLED for `association_id` from the node owning
+  // `addresses`: sends a Distribution that waited for it.
+  void OnInstalled(const std::vector<std::string>& addresses, uint64_t association_id);
+
+  // Sends the waiting Distributions whose install_wait has passed.
+  void ReleaseOverdue();
+  size_t waiting() const;
+
  private:
-  SessionRegistry* registry_;
-  EventHub* events_;
+  struct Waiting {
+    Outgoing outgoing;  // wipes its keys when dropped
+    absl::Time deadline;
+  };
+  bool Send(const Outgoing& o);
+
+  SessionRegistry* const registry_;
+  EventHub* const events_;
+  Clock* const clock_;
+  const Options options_;
+  mutable absl::Mutex mu_;
+  std::map<uint64_t, Waiting> waiting_ ABSL_GUARDED_BY(mu_);  // by association id
 };
 
 }  // namespace ikeless::controller

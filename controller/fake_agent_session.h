@@ -27,7 +27,9 @@ class FakeAgentSession final : public AgentSession {
   const std::string& node_name() const override { return node_; }
   const std::vector<std::string>& addresses() const override { return addresses_; }
   const Caller& caller() const override { return caller_identity; }
+  bool drops_early_esp() const override { return drops_early; }
   Caller caller_identity;
+  bool drops_early = false;
   bool closed() const { return closed_; }
 
   std::vector<v1::ControllerMessage> sent;

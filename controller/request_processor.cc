@@ -210,8 +210,11 @@ absl::Status RequestProcessor::Establish(AssociationTxn& txn, AssociationRow& ro
   row.expire_time = now + absl::Seconds(row.policy.lifetime().hard_seconds());
   row.next_startup_time = absl::InfiniteFuture();  // S24: the peer answered
   if (absl::Status s = txn.Update(row); !s.ok()) return s;
-  // S11: both nodes at once, each with its own request id.
+  // S11: both nodes at once, each with its own request id. A opened the
+  // row: its first packets are the ones held (S35), so B installs first
+  // where B could not keep packets that arrive early (dispatcher.h).
   out.messages.emplace_back(row.a.address, DistributionFor(row, row.a.address));
+  out.messages.back().after_installed_at = row.b.address;
   out.messages.emplace_back(row.b.address, DistributionFor(row, row.b.address));
   AddEvent(out, v1::Event::ASSOCIATION_ESTABLISHED, absl::StrCat(row.id),
            absl::StrCat(row.a.address, " <-> ", row.b.address, " policy=", row.policy.name(),

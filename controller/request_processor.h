@@ -28,6 +28,11 @@ namespace ikeless::controller {
 struct Outgoing {
   std::string address;
   v1::ControllerMessage message;
+  // S11 ordering: this Distribution may wait until the node owning
+  // `after_installed_at` (the peer) reports INSTALLED, so that the packets
+  // this node holds (S35) and releases on installing (S36) find the peer's
+  // inbound SA. The dispatcher waits only where the peer would drop them.
+  std::string after_installed_at;
 
   Outgoing() = default;
   Outgoing(std::string a, v1::ControllerMessage m)

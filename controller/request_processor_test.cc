@@ -97,6 +97,9 @@ TEST_F(RequestProcessorTest, S9_S10_S11_PeerRequestDistributesMirroredParameters
   for (const Outgoing& o : out.messages) {
     ASSERT_TRUE(o.message.has_distribution());
     (o.address == k2a ? to_a : to_b) = &o.message.distribution();
+    // 2a opened the row and holds the first packets (S35): its Distribution
+    // may wait for 2b's install; 2b's waits for nothing.
+    EXPECT_EQ(o.after_installed_at, o.address == k2a ? k2b : "");
   }
   ASSERT_NE(to_a, nullptr);
   ASSERT_NE(to_b, nullptr);

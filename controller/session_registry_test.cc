@@ -1,5 +1,6 @@
 #include "controller/session_registry.h"
 
+#include "common/clock.h"
 #include "controller/dispatcher.h"
 #include "controller/fake_agent_session.h"
 #include "gtest/gtest.h"
@@ -71,6 +72,65 @@ TEST(Dispatcher, DeliversToOwnerAndPublishesEvents) {
   auto events = sub->Next(absl::ZeroDuration());
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].kind(), v1::Event::STARTUP_SENT);
+}
+
+// S11 with a peer whose datapath drops early ESP (kernel XFRM): the
+// opener's Distribution waits for the peer's INSTALLED.
+class DispatcherOrderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(registry_.Register(a_).ok());
+    ASSERT_TRUE(registry_.Register(b_).ok());
+  }
+  ProcessorOutput Pair() {
+    ProcessorOutput out;
+    v1::ControllerMessage m;
+    m.mutable_distribution()->set_association_id(7);
+    m.mutable_distribution()->mutable_outbound()->set_encryption_key("key-for-a");
+    out.messages.emplace_back("198.18.1.1", m);
+    out.messages.back().after_installed_at = "198.18.2.1";
+    out.messages.emplace_back("198.18.2.1", m);
+    return out;
+  }
+  SessionRegistry registry_;
+  EventHub hub_;
+  FakeClock clock_;
+  std::shared_ptr<FakeAgentSession> a_ =
+      std::make_shared<FakeAgentSession>("gw-a", std::vector<std::string>{"198.18.1.1"});
+  std::shared_ptr<FakeAgentSession> b_ =
+      std::make_shared<FakeAgentSession>("gw-b", std::vector<std::string>{"198.18.2.1"});
+  Dispatcher d_{&registry_, &hub_, &clock_, Dispatcher::Options{absl::Seconds(1)}};
+};
+
+TEST_F(DispatcherOrderTest, EnginePeerGetsBothAtOnce) {
+  EXPECT_EQ(d_.Deliver(Pair()), 2);
+  EXPECT_EQ(a_->sent.size(), 1u);
+  EXPECT_EQ(d_.waiting(), 0u);
+}
+
+TEST_F(DispatcherOrderTest, XfrmPeerInstallsFirst) {
+  b_->drops_early = true;
+  EXPECT_EQ(d_.Deliver(Pair()), 1);
+  EXPECT_EQ(b_->sent.size(), 1u);
+  EXPECT_TRUE(a_->sent.empty());
+  d_.OnInstalled({"198.18.1.1"}, 7);  // not the peer it waits for
+  d_.OnInstalled({"198.18.2.1"}, 8);  // another association
+  EXPECT_TRUE(a_->sent.empty());
+  d_.OnInstalled({"198.18.2.1"}, 7);
+  ASSERT_EQ(a_->sent.size(), 1u);
+  EXPECT_EQ(a_->sent[0].distribution().outbound().encryption_key(), "key-for-a");
+  EXPECT_EQ(d_.waiting(), 0u);
+}
+
+TEST_F(DispatcherOrderTest, SilentPeerDoesNotBlockForever) {
+  b_->drops_early = true;
+  d_.Deliver(Pair());
+  clock_.Advance(absl::Milliseconds(999));
+  d_.ReleaseOverdue();
+  EXPECT_TRUE(a_->sent.empty());
+  clock_.Advance(absl::Milliseconds(1));
+  d_.ReleaseOverdue();
+  EXPECT_EQ(a_->sent.size(), 1u);
 }
 
 TEST(EventHub, SlowSubscriberLosesOldestAndCountsThem) {

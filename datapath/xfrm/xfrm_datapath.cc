@@ -166,6 +166,9 @@ v1::Capabilities XfrmDatapath::capabilities() const {
   c.set_transport_mode(true);
   c.set_tunnel_mode(true);
   c.set_udp_encapsulation(options_.udp_port != 0);
+  // The kernel drops ESP for an SPI it does not know yet; the controller
+  // then lets us install before the peer releases its first packets.
+  c.set_drops_early_esp(true);
   return c;
 }
 

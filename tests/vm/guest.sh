@@ -115,6 +115,8 @@ run_case() {
     grep -q 'event=sa_soft_expired' "$E2E_DIR/agent-gw-a-$CASE.log" "$E2E_DIR/agent-gw-b-$CASE.log" ||
       fail "$CASE: no soft EXPIRE reached an agent"
   fi
+  ! grep -q 'distribution_sent_without_peer_install' "$E2E_DIR/controller.log" ||
+    fail "$CASE: a Distribution did not wait for the XFRM peer's INSTALLED"
   for pid in "${PIDS_OF_CASE[@]}"; do stop_pid "$pid" TERM; done
   for side in a b; do
     [[ -z $(nsx "$side" ip xfrm policy) ]] || fail "$CASE: $side kept XFRM policies after its agent exited"
