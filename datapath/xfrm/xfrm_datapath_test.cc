@@ -22,7 +22,8 @@ using testing::Shell;
 constexpr char kSetup[] =
     // A veth, not lo: the kernel does no XFRM lookup for loopback traffic.
     "ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && "
-    "ip addr add 198.18.49.1/24 dev v0 && ip route add 198.18.50.0/24 dev v0";
+    "ip addr add 198.18.49.1/24 dev v0 && ip route add 198.18.50.0/24 dev v0 && "
+    "ip -6 addr add fd00:49::1/64 dev v0 nodad && ip -6 route add fd00:50::/64 dev v0";
 
 SpdEntry Protect(uint32_t id = 1) {
   SpdEntry e;
@@ -94,6 +95,25 @@ TEST_F(XfrmDatapathTest, PoliciesAreInstalledReplacedAndRemoved) {
   EXPECT_EQ(Shell("ip xfrm policy show | grep -c 198.18.51"), "0\n");
   dp.reset();
   EXPECT_EQ(Shell("ip xfrm policy show"), "") << "ours are removed on exit";
+}
+
+TEST_F(XfrmDatapathTest, Ipv6EntriesAndTheirAcquire) {
+  auto dp = Make();
+  ASSERT_NE(dp, nullptr);
+  EventRecorder events;
+  dp->SetEventSink(events.Sink());
+  SpdEntry e = Protect(5);
+  e.local_prefix = "fd00:49::/64";
+  e.remote_prefix = "fd00:50::/64";
+  e.local_address = "fd00:49::1";
+  e.setup_peer = "fd00:50::1";
+  ASSERT_TRUE(dp->SetPolicies({e}).ok());
+  std::string shown = Shell("ip -6 xfrm policy show");
+  EXPECT_NE(shown.find("src fd00:49::/64 dst fd00:50::/64"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("tmpl src fd00:49::1 dst fd00:50::1"), std::string::npos) << shown;
+  Shell("ping -6 -c 1 -W 1 fd00:50::7 >/dev/null");
+  auto acquire = events.Take(DatapathEvent::Kind::kAcquire, 5, absl::Seconds(3));
+  EXPECT_TRUE(acquire.has_value()) << "no ACQUIRE for an IPv6 first packet";
 }
 
 TEST_F(XfrmDatapathTest, BadEntryNamesTheFieldAndChangesNothing) {
@@ -178,6 +198,31 @@ TEST_F(XfrmDatapathTest, WithEspStatesAreInstalledCountedAndRemoved) {
             absl::StatusCode::kNotFound);
   dp.reset();
   EXPECT_EQ(Shell("ip xfrm state show"), "") << "ours are removed on exit";
+}
+
+TEST_F(XfrmDatapathTest, WithEspATransportSaTurnsTheTemplatesToTransport) {
+  auto dp = Make();
+  ASSERT_NE(dp, nullptr);
+  std::string why;
+  if (!KernelHasEsp(*dp, &why)) GTEST_SKIP() << why;
+  SpdEntry host = Protect();
+  host.local_prefix = "198.18.49.1/32";
+  host.remote_prefix = "198.18.50.1/32";
+  host.local_address = "198.18.49.1";
+  ASSERT_TRUE(dp->SetPolicies({Protect(), [&] { SpdEntry h = host; h.id = 2; return h; }()}).ok());
+  // Entry 1 guessed tunnel mode (prefixes); the controller says transport.
+  v1::SaParameters sa = Sa(0x1003, "198.18.50.1", "198.18.49.1");
+  sa.set_mode(v1::MODE_TRANSPORT);
+  ASSERT_TRUE(dp->InstallSa(1, Direction::kInbound, sa).ok());
+  std::string shown = Shell("ip xfrm policy show");
+  EXPECT_EQ(shown.find("198.18.49.0/24 \n\tdir fwd"), std::string::npos) << "no fwd in transport mode\n"
+                                                                        << shown;
+  EXPECT_NE(shown.find("reqid 31784961 mode transport"), std::string::npos) << shown;
+  EXPECT_NE(shown.find("reqid 31784962 mode transport"), std::string::npos)
+      << "a host-to-host rule starts in transport mode\n" << shown;
+  EXPECT_NE(Shell("ip xfrm state show").find("mode transport"), std::string::npos);
+  v1::SaParameters v6 = Sa(0x1004, "fd00:50::1", "fd00:49::1");
+  EXPECT_TRUE(dp->InstallSa(1, Direction::kInbound, v6).ok()) << "IPv6 outer addresses";
 }
 
 TEST_F(XfrmDatapathTest, WithEspLifetimesRaiseSoftThenHardExpire) {
