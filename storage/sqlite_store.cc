@@ -84,6 +84,12 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
     if (s.ok() && options.sealer != nullptr) s = store->CheckSealer();
   }
   if (!s.ok()) return s;
+  if (IsFile(path) && options.checkpoint_interval > absl::ZeroDuration()) {
+    absl::MutexLock l(&store->mu_);
+    auto checkpointer = WalCheckpointer::Start(path, store->db_.get(), options.checkpoint_interval);
+    if (!checkpointer.ok()) return checkpointer.status();
+    store->checkpointer_ = *std::move(checkpointer);
+  }
   if (options.sealer == nullptr && IsFile(path)) {
     LogWarning("sqlite_keys_not_sealed")
         .Kv("path", path)

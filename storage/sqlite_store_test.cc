@@ -94,6 +94,35 @@ TEST(SqliteStore, FileIsInWalMode) {
   EXPECT_EQ(access((path + "-wal").c_str(), F_OK), 0) << "no write-ahead log next to " << path;
 }
 
+TEST(SqliteStore, CommitsLeaveCheckpointsToTheBackgroundThread) {
+  std::string path = TempDbPath();
+  SqliteStore::Options o;
+  o.checkpoint_interval = absl::Milliseconds(20);
+  auto store = SqliteStore::Open(path, o);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (int i = 0; i < 50; ++i) {
+    Insert(**store, Establish(HalfOpen(absl::StrCat("198.18.1.", i), 11, 1100, "198.18.9.9"), 22, 2200));
+  }
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  WalCheckpointer::Stats st;
+  do {
+    absl::SleepFor(absl::Milliseconds(20));
+    st = (*store)->checkpoint_stats();
+  } while ((st.last_frames_in_wal == 0 || st.last_frames_copied < st.last_frames_in_wal) &&
+           absl::Now() < deadline);
+  EXPECT_GT(st.checkpoints, 0);
+  EXPECT_GT(st.last_frames_in_wal, 0) << "the commits went to the WAL";
+  EXPECT_EQ(st.last_frames_copied, st.last_frames_in_wal) << "and from there into the database";
+  EXPECT_EQ(st.errors, 0);
+
+  SqliteStore::Options off;
+  off.checkpoint_interval = absl::ZeroDuration();
+  std::string other = path + "-auto.db";
+  auto plain = SqliteStore::Open(other, off);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ((*plain)->checkpoint_stats().checkpoints, 0);
+}
+
 TEST(SqliteStore, RefusesNewerSchema) {
   std::string path = TempDbPath();
   MustOpen(path).reset();
