@@ -3,7 +3,7 @@
 
 // The one SA/SPD programming interface of a node, with two backends: the
 // in-process ESP engine on a TUN device (datapath/esp/) and kernel XFRM
-// (datapath/xfrm/, a later issue). The agent (agent/agent_core.h) drives it
+// (datapath/xfrm/). The agent (agent/agent_core.h) drives it
 // and never knows which backend it has.
 //
 // The source's IPsec processing section (FIG. 14/18): an SPD (FIG. 15) whose

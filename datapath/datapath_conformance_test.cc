@@ -27,6 +27,7 @@ struct XfrmBackend {
     Shell("ip route replace 198.18.50.0/24 dev v0");
     xfrm::XfrmDatapath::Options o;
     o.switch_delay = absl::Milliseconds(200);
+    o.acquire_expires_seconds = 1;  // S37 -> S35 again within a second
     auto dp = xfrm::XfrmDatapath::Create(o);
     if (!dp.ok()) return dp.status();
     return std::unique_ptr<Datapath>(std::move(*dp));
@@ -116,6 +117,21 @@ TYPED_TEST(DatapathConformance, S35_FirstPacketRaisesAcquireForItsEntry) {
   EXPECT_EQ(acquire->spd_entry, 4u);
 }
 
+TYPED_TEST(DatapathConformance, S37_AfterDropHeldTheNextPacketAcquiresAgain) {
+  ASSERT_TRUE(this->dp_->SetPolicies({Protect(4)}).ok());
+  testing::SendUdp(kLocal, "198.18.50.7", 9);
+  ASSERT_TRUE(this->events_.Take(DatapathEvent::Kind::kAcquire, 4, absl::Seconds(3)));
+  this->dp_->DropHeld(4);  // the setup failed
+  // Packets keep coming; within a bounded time one asks again (the engine
+  // at once, the kernel once its pending acquire expires).
+  std::optional<DatapathEvent> again;
+  for (int i = 0; i < 40 && !again; ++i) {
+    testing::SendUdp(kLocal, "198.18.50.7", 9);
+    again = this->events_.Take(DatapathEvent::Kind::kAcquire, 4, absl::Milliseconds(100));
+  }
+  EXPECT_TRUE(again.has_value());
+}
+
 TYPED_TEST(DatapathConformance, BypassRaisesNoAcquire) {
   SpdEntry e = Protect(1);
   e.action = SpdEntry::Action::kBypass;
@@ -149,6 +165,9 @@ TYPED_TEST(DatapathConformance, SasAreInstalledIdempotentlyCountedAndRemoved) {
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->packets, 0u);
   EXPECT_EQ(c->integrity_failures, 0u);
+  EXPECT_EQ(this->dp_->RemoveSa(Direction::kOutbound, KeyOf(in)).code(),
+            absl::StatusCode::kNotFound)
+      << "direction is part of an SA's identity";
   ASSERT_TRUE(this->dp_->RemoveSa(Direction::kInbound, KeyOf(in)).ok());
   EXPECT_EQ(this->dp_->RemoveSa(Direction::kInbound, KeyOf(in)).code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(this->dp_->Counters(Direction::kInbound, KeyOf(in)).status().code(),

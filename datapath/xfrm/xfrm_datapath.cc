@@ -1,14 +1,5 @@
 #include "datapath/xfrm/xfrm_datapath.h"
 
-#include <linux/udp.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/secret.h"
@@ -18,137 +9,11 @@ namespace {
 
 const char* DirName(Direction d) { return d == Direction::kInbound ? "in" : "out"; }
 
-// RFC 3948 §2.1 receive side: a UDP socket on the port, switched to
-// ESP-in-UDP decapsulation (the kernel hands ESP to XFRM, not to us).
-absl::StatusOr<int> EncapSocket(int family, uint16_t port) {
-  int fd = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::UnavailableError(std::strerror(errno));
-  int one = 1;
-  sockaddr_storage ss{};
-  socklen_t len;
-  if (family == AF_INET6) {
-    (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons(port);
-    len = sizeof *a;
-  } else {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    a->sin_family = AF_INET;
-    a->sin_port = htons(port);
-    len = sizeof *a;
-  }
-  int type = UDP_ENCAP_ESPINUDP;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-      setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof type) != 0) {
-    int e = errno;
-    close(fd);
-    return absl::UnavailableError(std::strerror(e));
-  }
-  return fd;
-}
-
 }  // namespace
 
 void XfrmDatapath::PendingOutbound::Wipe::operator()(v1::SaParameters* sa) const {
   WipeKeys(sa);
   delete sa;
-}
-
-absl::StatusOr<std::unique_ptr<XfrmDatapath>> XfrmDatapath::Create(Options options) {
-  auto requests = XfrmSocket::Open(0);
-  if (!requests.ok()) return requests.status();
-  auto events = XfrmSocket::Open(XfrmSocket::kAcquireGroup | XfrmSocket::kExpireGroup);
-  if (!events.ok()) return events.status();
-  if (options.hold_first_packets) {
-    // Per network namespace. 0: the kernel queues packets that wait for an
-    // SA (forwarded ones) instead of dropping them.
-    std::ofstream larval("/proc/sys/net/core/xfrm_larval_drop");
-    larval << "0\n";
-    larval.flush();
-    if (!larval) {
-      LogWarning("xfrm_larval_drop_not_set")
-          .Kv("why", "cannot write /proc/sys/net/core/xfrm_larval_drop; first packets are dropped");
-    }
-  }
-  std::unique_ptr<XfrmDatapath> dp(
-      new XfrmDatapath(std::move(options), std::move(*requests), std::move(*events)));
-  if (auto s = dp->OpenEncapSockets(); !s.ok()) return s;
-  {
-    absl::MutexLock l(&dp->mu_);
-    if (auto s = dp->SweepOwnedLocked(); !s.ok()) return s;
-  }
-  // TEST-NET-1 addresses: a state between them is never used by traffic.
-  if (absl::Status probe = dp->ProbeEsp("192.0.2.1", "192.0.2.2"); !probe.ok()) {
-    LogWarning("xfrm_no_esp").Kv("error", probe.message());
-  }
-  dp->thread_ = std::thread([raw = dp.get()] { raw->Run(); });
-  return dp;
-}
-
-XfrmDatapath::XfrmDatapath(Options options, XfrmSocket requests, XfrmSocket events)
-    : options_(std::move(options)), requests_(std::move(requests)), events_(std::move(events)) {}
-
-XfrmDatapath::~XfrmDatapath() {
-  stop_ = true;
-  if (thread_.joinable()) thread_.join();
-  absl::MutexLock l(&mu_);
-  pending_.clear();
-  if (auto s = SweepOwnedLocked(); !s.ok()) LogWarning("xfrm_cleanup_failed").Kv("error", s.message());
-  for (int fd : encap_fds_) close(fd);
-}
-
-absl::Status XfrmDatapath::OpenEncapSockets() {
-  if (options_.udp_port == 0) return absl::OkStatus();
-  auto v4 = EncapSocket(AF_INET, options_.udp_port);
-  if (!v4.ok()) {
-    return absl::UnavailableError(absl::StrCat("cannot open the ESP-in-UDP socket on port ",
-                                               options_.udp_port, ": ", v4.status().message()));
-  }
-  encap_fds_.push_back(*v4);
-  auto v6 = EncapSocket(AF_INET6, options_.udp_port);
-  if (v6.ok()) {
-    encap_fds_.push_back(*v6);
-  } else {
-    LogWarning("xfrm_no_ipv6_encap").Kv("error", v6.status().message());
-  }
-  return absl::OkStatus();
-}
-
-absl::Status XfrmDatapath::SweepOwnedLocked() {
-  std::vector<std::pair<uint32_t, uint8_t>> policies;
-  auto s = requests_.Dump(XFRM_MSG_GETPOLICY, [&](const nlmsghdr* m) {
-    if (auto p = ParsePolicy(m)) {
-      for (uint32_t reqid : p->reqids) {
-        if (options_.mapping.Owns(reqid)) {
-          policies.emplace_back(p->index, p->dir);
-          break;
-        }
-      }
-    }
-  });
-  if (!s.ok()) return s;
-  std::vector<KernelState> states;
-  s = requests_.Dump(XFRM_MSG_GETSA, [&](const nlmsghdr* m) {
-    if (auto st = ParseState(m); st && options_.mapping.Owns(st->reqid)) states.push_back(*st);
-  });
-  if (!s.ok()) return s;
-  for (auto [index, dir] : policies) {
-    NetlinkMessage m = DeletePolicyByIndexMessage(index, dir);
-    (void)requests_.Transact(m, "remove policy");
-  }
-  for (const KernelState& st : states) {
-    auto m = DeleteStateMessage(st.destination, st.spi);
-    if (m.ok()) (void)requests_.Transact(*m, "remove state");
-  }
-  if (!policies.empty() || !states.empty()) {
-    LogInfo("xfrm_owned_removed")
-        .Kv("policies", static_cast<int64_t>(policies.size()))
-        .Kv("states", static_cast<int64_t>(states.size()));
-  }
-  sas_.clear();
-  current_outbound_.clear();
-  return absl::OkStatus();
 }
 
 v1::Capabilities XfrmDatapath::capabilities() const {
@@ -179,6 +44,10 @@ absl::Status XfrmDatapath::SetPolicies(const std::vector<SpdEntry>& entries) {
     if (e.id == 0 || e.id >= kReqidSpan) {
       return absl::InvalidArgumentError(absl::StrCat("spd entry id ", e.id, ": must be 1..65535"));
     }
+    if (e.protocol > 255 || e.port > 65535) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("spd entry ", e.id, " (", e.name, "): protocol must be 0..255, port 0..65535"));
+    }
     Entry n{e, !LooksLikeTransport(e), {}};
     if (auto old = entries_.find(e.id); old != entries_.end() &&
         old->second.spd.local_prefix == e.local_prefix &&
@@ -191,6 +60,14 @@ absl::Status XfrmDatapath::SetPolicies(const std::vector<SpdEntry>& entries) {
       if (!m.ok()) {
         return absl::InvalidArgumentError(absl::StrCat("spd entry ", e.id, " (", e.name, "): ",
                                                        m.status().message()));
+      }
+    }
+    // The kernel keys policies by selector and direction: a second entry
+    // with the same traffic would replace the first, not follow it.
+    for (const auto& [id, other] : next) {
+      if (SameSlot(n.policies[0], other.policies[0])) {
+        return absl::InvalidArgumentError(absl::StrCat("spd entry ", e.id, " (", e.name,
+                                                       "): same traffic as entry ", id));
       }
     }
     if (!next.emplace(e.id, std::move(n)).second) {
@@ -249,9 +126,9 @@ absl::Status XfrmDatapath::WriteStateLocked(uint32_t spd_entry, Direction direct
   if (!m.ok()) return m.status();
   absl::Status s = requests_.Transact(*m, "add ESP state");
   if (s.code() == absl::StatusCode::kAlreadyExists) {
-    // The same SPI again: an upsert, as the interface promises.
-    auto u = StateMessage(sa, o, /*update=*/true);
-    s = requests_.Transact(*u, "update ESP state");
+    // Not one of ours (InstallSa answered those): another daemon's SA.
+    return absl::AlreadyExistsError(absl::StrCat("an SA with SPI ", sa.spi(), " to ",
+                                                 sa.destination(), " exists and is not this agent's"));
   }
   if (s.code() == absl::StatusCode::kUnimplemented) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -261,7 +138,7 @@ absl::Status XfrmDatapath::WriteStateLocked(uint32_t spd_entry, Direction direct
         "xfrm {} in the agent's configuration)"));
   }
   if (!s.ok()) return s;
-  sas_[{sa.destination(), sa.spi()}] = Sa{spd_entry, direction, next_order_++};
+  sas_[{CanonicalAddressText(sa.destination()), sa.spi()}] = Sa{spd_entry, direction, next_order_++};
   LogInfo("xfrm_sa_installed")
       .Kv("entry", spd_entry)
       .Kv("direction", DirName(direction))
@@ -285,11 +162,17 @@ absl::Status XfrmDatapath::InstallSa(uint32_t spd_entry, Direction direction,
   if (tunnel != it->second.tunnel) {
     if (auto s = SetModeLocked(it->second, tunnel); !s.ok()) return s;
   }
-  const SaId id{sa.destination(), sa.spi()};
+  const SaId id{CanonicalAddressText(sa.destination()), sa.spi()};
+  if (auto it = sas_.find(id); it != sas_.end()) {
+    // Idempotent for the same SA; never re-keys or moves an installed one.
+    if (it->second.entry == spd_entry && it->second.direction == direction) return absl::OkStatus();
+    return absl::AlreadyExistsError(absl::StrCat("SPI ", sa.spi(), " to ", sa.destination(),
+                                                 " is installed for SPD entry ", it->second.entry));
+  }
   if (direction == Direction::kInbound) return WriteStateLocked(spd_entry, direction, sa);
 
   auto current = current_outbound_.find(spd_entry);
-  if (current == current_outbound_.end() || current->second == id) {
+  if (current == current_outbound_.end()) {
     if (auto s = WriteStateLocked(spd_entry, direction, sa); !s.ok()) return s;
     current_outbound_[spd_entry] = id;
     return absl::OkStatus();
@@ -307,57 +190,39 @@ absl::Status XfrmDatapath::InstallSa(uint32_t spd_entry, Direction direction,
   return absl::OkStatus();
 }
 
-void XfrmDatapath::SwitchDueLocked(absl::Time now) {
-  for (auto it = pending_.begin(); it != pending_.end();) {
-    const uint32_t entry = it->first;
-    bool due = now >= it->second.deadline || current_outbound_.count(entry) == 0;
-    for (const auto& [id, sa] : sas_) {
-      if (due) break;
-      if (sa.entry != entry || sa.direction != Direction::kInbound || sa.order <= it->second.after) {
-        continue;
-      }
-      auto m = GetStateMessage(id.first, id.second);
-      (void)requests_.Transact(*m, "read state", [&](const nlmsghdr* r) {
-        if (auto st = ParseState(r); st && st->packets > 0) due = true;
-      });
-    }
-    if (!due) {
-      ++it;
-      continue;
-    }
-    const v1::SaParameters& sa = *it->second.sa;
-    if (absl::Status s = WriteStateLocked(entry, Direction::kOutbound, sa); s.ok()) {
-      current_outbound_[entry] = {sa.destination(), sa.spi()};
-    } else {
-      LogError("xfrm_outbound_switch_failed").Kv("entry", entry).Kv("error", s.message());
-    }
-    it = pending_.erase(it);
-  }
+const XfrmDatapath::Sa* XfrmDatapath::FindSaLocked(Direction direction, const SaId& id) const {
+  auto it = sas_.find(id);
+  return it != sas_.end() && it->second.direction == direction ? &it->second : nullptr;
 }
 
 absl::Status XfrmDatapath::RemoveSa(Direction direction, const SaKey& key) {
   absl::MutexLock l(&mu_);
+  const SaId id{CanonicalAddressText(key.destination), key.spi};
   if (direction == Direction::kOutbound) {
     for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-      if (it->second.sa->spi() == key.spi && it->second.sa->destination() == key.destination) {
+      if (it->second.sa->spi() == key.spi && CanonicalAddressText(it->second.sa->destination()) == id.first) {
         pending_.erase(it);
         return absl::OkStatus();
       }
     }
   }
-  auto m = DeleteStateMessage(key.destination, key.spi);
+  // Only our own: the same (destination, SPI) may be another daemon's.
+  const Sa* sa = FindSaLocked(direction, id);
+  if (sa == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no ", DirName(direction), "bound SA ", key.spi, " to ",
+                                            key.destination));
+  }
+  auto m = DeleteStateMessage(id.first, id.second);
   if (!m.ok()) return m.status();
   absl::Status s = requests_.Transact(*m, "remove ESP state");
-  auto it = sas_.find({key.destination, key.spi});
-  if (it != sas_.end()) {
-    auto current = current_outbound_.find(it->second.entry);
-    if (current != current_outbound_.end() && current->second == it->first) {
-      current_outbound_.erase(current);  // a pending successor goes in at once
-    }
-    sas_.erase(it);
+  auto current = current_outbound_.find(sa->entry);
+  if (current != current_outbound_.end() && current->second == id) {
+    current_outbound_.erase(current);  // a pending successor goes in at once
   }
+  sas_.erase(id);
   SwitchDueLocked(absl::Now());
-  return s;
+  // Gone already (a hard expiry we have not read yet) is as good as removed.
+  return s.code() == absl::StatusCode::kNotFound ? absl::OkStatus() : s;
 }
 
 void XfrmDatapath::ReleaseHeld(uint32_t) {}
@@ -365,13 +230,18 @@ void XfrmDatapath::DropHeld(uint32_t) {}
 
 absl::StatusOr<SaCounters> XfrmDatapath::Counters(Direction direction, const SaKey& key) {
   absl::MutexLock l(&mu_);
+  const SaId id{CanonicalAddressText(key.destination), key.spi};
   for (const auto& [entry, p] : pending_) {
     if (direction == Direction::kOutbound && p.sa->spi() == key.spi &&
-        p.sa->destination() == key.destination) {
+        CanonicalAddressText(p.sa->destination()) == id.first) {
       return SaCounters{};
     }
   }
-  auto m = GetStateMessage(key.destination, key.spi);
+  if (FindSaLocked(direction, id) == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no ", DirName(direction), "bound SA ", key.spi, " to ",
+                                            key.destination));
+  }
+  auto m = GetStateMessage(id.first, id.second);
   if (!m.ok()) return m.status();
   SaCounters c;
   absl::Status s = requests_.Transact(*m, "read ESP state", [&](const nlmsghdr* r) {
@@ -389,74 +259,6 @@ absl::StatusOr<SaCounters> XfrmDatapath::Counters(Direction direction, const SaK
 void XfrmDatapath::SetEventSink(std::function<void(const DatapathEvent&)> sink) {
   absl::MutexLock l(&sink_mu_);
   sink_ = std::move(sink);
-}
-
-absl::Status XfrmDatapath::ProbeEsp(const std::string& source, const std::string& destination) {
-  v1::SaParameters sa;
-  sa.set_spi(0x1e5fee);
-  sa.set_source(source);
-  sa.set_destination(destination);
-  sa.set_encryption(v1::ENCRYPTION_AES_GCM_16);
-  sa.set_encryption_key(std::string(16, '\0'));  // a probe: removed at once, never used
-  sa.set_salt(std::string(4, '\0'));
-  sa.set_extended_sequence_numbers(true);
-  absl::MutexLock l(&mu_);
-  if (auto s = WriteStateLocked(0, Direction::kInbound, sa); !s.ok()) return s;
-  sas_.erase({destination, sa.spi()});
-  auto m = DeleteStateMessage(destination, sa.spi());
-  return requests_.Transact(*m, "remove probe state");
-}
-
-void XfrmDatapath::Run() {
-  while (!stop_) {
-    std::vector<DatapathEvent> events;
-    absl::Status s = events_.Receive(options_.poll_interval, [&](const nlmsghdr* m) {
-      OnKernelMessage(m, events);
-    });
-    if (!s.ok()) LogError("xfrm_events").Kv("error", s.message());
-    {
-      absl::MutexLock l(&mu_);
-      if (!pending_.empty()) SwitchDueLocked(absl::Now());
-    }
-    Deliver(events);
-  }
-}
-
-void XfrmDatapath::OnKernelMessage(const nlmsghdr* message, std::vector<DatapathEvent>& events) {
-  if (auto a = ParseAcquire(message)) {
-    std::optional<uint32_t> entry = options_.mapping.EntryOf(a->reqid);
-    if (!entry) return;  // another daemon's policy
-    absl::MutexLock l(&mu_);
-    auto it = entries_.find(*entry);
-    if (it == entries_.end() || it->second.spd.action != SpdEntry::Action::kProtect) return;
-    LogDebug("xfrm_acquire").Kv("entry", *entry).Kv("destination", a->inner_destination);
-    events.push_back(DatapathEvent{DatapathEvent::Kind::kAcquire, *entry, Direction::kOutbound, {}});
-    return;
-  }
-  if (auto e = ParseExpire(message)) {
-    if (!options_.mapping.Owns(e->state.reqid)) return;
-    absl::MutexLock l(&mu_);
-    auto it = sas_.find({e->state.destination, e->state.spi});
-    if (it == sas_.end()) return;
-    DatapathEvent ev{e->hard ? DatapathEvent::Kind::kHardExpire : DatapathEvent::Kind::kSoftExpire,
-                     it->second.entry, it->second.direction,
-                     SaKey{e->state.destination, e->state.spi}};
-    events.push_back(ev);
-    if (e->hard) {  // the kernel deleted it (xfrm_timer_handler)
-      auto current = current_outbound_.find(it->second.entry);
-      if (current != current_outbound_.end() && current->second == it->first) {
-        current_outbound_.erase(current);
-      }
-      sas_.erase(it);
-    }
-  }
-}
-
-void XfrmDatapath::Deliver(const std::vector<DatapathEvent>& events) {
-  if (events.empty()) return;
-  absl::MutexLock l(&sink_mu_);
-  if (!sink_) return;
-  for (const DatapathEvent& e : events) sink_(e);
 }
 
 }  // namespace ikeless::datapath::xfrm

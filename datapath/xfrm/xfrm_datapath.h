@@ -8,7 +8,10 @@
 //     template and no state makes the kernel send ACQUIRE -> kAcquire. With
 //     hold_first_packets the kernel queues forwarded packets meanwhile
 //     (net.core.xfrm_larval_drop = 0) and sends them once the state is in;
-//     a local socket sees EAGAIN instead and retries.
+//     a local socket sees EAGAIN instead and retries. ReleaseHeld is the
+//     kernel's own doing; after DropHeld (S37) the kernel asks again once
+//     its pending acquire expires (net.core.xfrm_acq_expires, set to
+//     acquire_expires).
 //   - soft EXPIRE -> kSoftExpire (rekey), hard EXPIRE -> kHardExpire (the
 //     kernel already removed the state).
 // Make-before-break as the interface asks: a new outbound SA is written to
@@ -16,8 +19,15 @@
 // current outbound one, or after switch_delay. The kernel then prefers it
 // (the newest state for a template).
 //
-// Ownership: see xfrm_spd.h. Stale policies and states of ours (a crash)
-// are removed at Create; everything of ours is removed on destruction.
+// Ownership: see xfrm_spd.h. One instance per reqid range and network
+// namespace (an abstract UNIX socket is the lock). Stale policies and
+// states of ours (a crash) are removed at Create; everything of ours is
+// removed on destruction. Lost kernel events (a full socket buffer) are
+// recovered by comparing our SAs with a state dump.
+//
+// Limits: policies apply whatever the routing, so an SPD rule covering the
+// controller's address must be preceded by a BYPASS rule for it; the
+// sysctls above are per namespace, shared with any other IPsec daemon in it.
 
 #include <atomic>
 #include <cstdint>
@@ -49,13 +59,17 @@ class XfrmDatapath final : public Datapath {
     // 0 = raw ESP (IP protocol 50).
     uint16_t udp_port = 4500;
     bool hold_first_packets = true;  // sets net.core.xfrm_larval_drop = 0
+    // net.core.xfrm_acq_expires: how long the kernel waits on one ACQUIRE
+    // before asking again (kernel default 30 s). 0 leaves it alone.
+    int acquire_expires_seconds = 5;
     absl::Duration switch_delay = absl::Seconds(1);
     absl::Duration poll_interval = absl::Milliseconds(50);
   };
 
-  // Opens the netlink sockets (and the UDP encapsulation socket), removes
-  // stale state of ours, probes ESP support (logs a warning if absent) and
-  // starts the event thread.
+  // Takes the instance lock (FAILED_PRECONDITION if another instance with
+  // the same reqid range runs in this namespace), opens the netlink sockets
+  // (and the UDP encapsulation socket), removes stale state of ours, probes
+  // ESP support (logs a warning if absent) and starts the event thread.
   static absl::StatusOr<std::unique_ptr<XfrmDatapath>> Create(Options options);
   ~XfrmDatapath() override;
 
@@ -96,8 +110,14 @@ class XfrmDatapath final : public Datapath {
   };
   using SaId = std::pair<std::string, uint32_t>;  // destination, SPI
 
-  XfrmDatapath(Options options, XfrmSocket requests, XfrmSocket events);
+  XfrmDatapath(Options options, int instance_lock, XfrmSocket requests, XfrmSocket events);
   absl::Status OpenEncapSockets();
+  // Ours and of `direction`, by canonical destination; nullptr otherwise.
+  const Sa* FindSaLocked(Direction direction, const SaId& id) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // After lost EXPIRE messages: hard for SAs the kernel no longer has, soft
+  // for those past a soft limit.
+  void ResyncLocked(std::vector<DatapathEvent>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SweepOwnedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status WriteStateLocked(uint32_t spd_entry, Direction direction, const v1::SaParameters& sa)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -108,7 +128,9 @@ class XfrmDatapath final : public Datapath {
   void Deliver(const std::vector<DatapathEvent>& events);
 
   const Options options_;
+  const int instance_lock_;
   std::vector<int> encap_fds_;
+  bool started_ = false;  // Create completed: the destructor may sweep
 
   mutable absl::Mutex mu_;
   XfrmSocket requests_ ABSL_GUARDED_BY(mu_);
@@ -117,7 +139,6 @@ class XfrmDatapath final : public Datapath {
   std::map<uint32_t, SaId> current_outbound_ ABSL_GUARDED_BY(mu_);
   std::map<uint32_t, PendingOutbound> pending_ ABSL_GUARDED_BY(mu_);
   uint64_t next_order_ ABSL_GUARDED_BY(mu_) = 1;
-  std::optional<absl::Status> esp_missing_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex sink_mu_;
   std::function<void(const DatapathEvent&)> sink_ ABSL_GUARDED_BY(sink_mu_);

@@ -11,6 +11,7 @@
 
 #include "datapath/testing/event_recorder.h"
 #include "datapath/testing/private_netns.h"
+#include "datapath/xfrm/xfrm_socket.h"
 #include "gtest/gtest.h"
 
 namespace ikeless::datapath::xfrm {
@@ -87,7 +88,8 @@ TEST_F(XfrmDatapathTest, PoliciesAreInstalledReplacedAndRemoved) {
   EXPECT_NE(shown.find("tmpl src 198.18.49.1 dst 198.18.50.1\n\t\tproto esp reqid 31784961 mode tunnel"),
             std::string::npos)
       << shown;
-  EXPECT_NE(shown.find("level use"), std::string::npos) << "BYPASS: optional template\n" << shown;
+  EXPECT_EQ(shown.find("level use"), std::string::npos) << shown;
+  EXPECT_EQ(Shell("ip xfrm policy show | grep -c tmpl"), "3\n") << "BYPASS has no template\n" << shown;
   EXPECT_EQ(Shell("ip xfrm policy show | grep -c '^src'"), "6\n");
 
   ASSERT_TRUE(dp->SetPolicies({Protect()}).ok());
@@ -114,6 +116,45 @@ TEST_F(XfrmDatapathTest, Ipv6EntriesAndTheirAcquire) {
   Shell("ping -6 -c 1 -W 1 fd00:50::7 >/dev/null");
   auto acquire = events.Take(DatapathEvent::Kind::kAcquire, 5, absl::Seconds(3));
   EXPECT_TRUE(acquire.has_value()) << "no ACQUIRE for an IPv6 first packet";
+}
+
+TEST_F(XfrmDatapathTest, OneInstancePerNamespace) {
+  auto first = Make();
+  ASSERT_NE(first, nullptr);
+  ASSERT_TRUE(first->SetPolicies({Protect()}).ok());
+  auto second = XfrmDatapath::Create(XfrmDatapath::Options());
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("another ikeless agent"), std::string::npos);
+  EXPECT_EQ(Shell("ip xfrm policy show | grep -c '^src'"), "3\n")
+      << "the refused instance removed nothing of the running one";
+}
+
+TEST_F(XfrmDatapathTest, BypassTrafficRaisesNoKernelAcquire) {
+  auto dp = Make();
+  ASSERT_NE(dp, nullptr);
+  SpdEntry bypass = Protect(1);
+  bypass.action = SpdEntry::Action::kBypass;
+  bypass.setup_peer.clear();
+  ASSERT_TRUE(dp->SetPolicies({bypass}).ok());
+  auto listener = XfrmSocket::Open(XfrmSocket::kAcquireGroup);
+  ASSERT_TRUE(listener.ok());
+  testing::SendUdp("198.18.49.1", "198.18.50.1", 53);
+  int acquires = 0;
+  ASSERT_TRUE(listener->Receive(absl::Milliseconds(500), [&](const nlmsghdr* m) {
+    acquires += ParseAcquire(m).has_value();
+  }).ok());
+  EXPECT_EQ(acquires, 0);
+  EXPECT_EQ(Shell("ip xfrm state show"), "") << "no larval state either";
+}
+
+TEST_F(XfrmDatapathTest, SameTrafficTwiceIsRefused) {
+  auto dp = Make();
+  ASSERT_NE(dp, nullptr);
+  SpdEntry twin = Protect(2);
+  absl::Status s = dp->SetPolicies({Protect(1), twin});
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("same traffic as entry 1"), std::string::npos) << s;
 }
 
 TEST_F(XfrmDatapathTest, BadEntryNamesTheFieldAndChangesNothing) {
@@ -193,11 +234,27 @@ TEST_F(XfrmDatapathTest, WithEspStatesAreInstalledCountedAndRemoved) {
   auto c = dp->Counters(Direction::kOutbound, {"198.18.50.1", 0x2001});
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_EQ(c->packets, 0u);
+  EXPECT_EQ(dp->RemoveSa(Direction::kOutbound, {"198.18.49.1", 0x1001}).code(),
+            absl::StatusCode::kNotFound)
+      << "the wrong direction is not ours to remove";
+  EXPECT_EQ(dp->InstallSa(1, Direction::kOutbound, Sa(0x1001, "198.18.50.1", "198.18.49.1")).code(),
+            absl::StatusCode::kAlreadyExists)
+      << "an installed SPI is never re-keyed or moved";
+  // Another daemon's SA: neither counted nor removed.
+  Shell("ip xfrm state add src 198.18.50.9 dst 198.18.49.1 proto esp spi 0x7777 reqid 5 "
+        "mode tunnel aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128");
+  EXPECT_EQ(dp->Counters(Direction::kInbound, {"198.18.49.1", 0x7777}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(dp->RemoveSa(Direction::kInbound, {"198.18.49.1", 0x7777}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_NE(Shell("ip xfrm state show").find("spi 0x00007777"), std::string::npos);
   ASSERT_TRUE(dp->RemoveSa(Direction::kInbound, {"198.18.49.1", 0x1001}).ok());
   EXPECT_EQ(dp->RemoveSa(Direction::kInbound, {"198.18.49.1", 0x1001}).code(),
             absl::StatusCode::kNotFound);
   dp.reset();
-  EXPECT_EQ(Shell("ip xfrm state show"), "") << "ours are removed on exit";
+  std::string left = Shell("ip xfrm state show");
+  EXPECT_EQ(left.find("reqid 31784961"), std::string::npos) << "ours are removed on exit\n" << left;
+  EXPECT_NE(left.find("spi 0x00007777"), std::string::npos) << "the other daemon's stays";
 }
 
 TEST_F(XfrmDatapathTest, WithEspATransportSaTurnsTheTemplatesToTransport) {

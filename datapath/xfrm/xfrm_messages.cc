@@ -4,6 +4,7 @@
 #include <linux/udp.h>
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/numbers.h"
@@ -18,6 +19,8 @@ constexpr uint32_t kDefaultReplayWindow = 128;
 constexpr uint32_t kMaxReplayWindow = 4096;
 
 uint64_t Limit(uint64_t value) { return value == 0 ? XFRM_INF : value; }
+
+absl::Status TooLong() { return absl::InternalError("xfrm: netlink message would not fit"); }
 
 absl::Status FillSelector(const PolicySpec& p, xfrm_selector* sel) {
   auto src = ParseKernelPrefix(p.source_prefix, "source_prefix");
@@ -92,6 +95,10 @@ KernelState StateOf(const xfrm_usersa_info& s) {
   k.packets = s.curlft.packets;
   k.replay_drops = s.stats.replay;
   k.integrity_failures = s.stats.integrity_failed;
+  k.add_time = s.curlft.add_time;
+  k.soft_add_expires_seconds = s.lft.soft_add_expires_seconds;
+  k.soft_byte_limit = s.lft.soft_byte_limit;
+  k.soft_packet_limit = s.lft.soft_packet_limit;
   return k;
 }
 
@@ -155,6 +162,11 @@ std::string AddressText(const xfrm_address_t& address, uint16_t family) {
   return buf;
 }
 
+std::string CanonicalAddressText(const std::string& text) {
+  auto p = ParseKernelPrefix(text, "address");
+  return p.ok() ? AddressText(p->address, p->family) : text;
+}
+
 absl::StatusOr<NetlinkMessage> UpdatePolicyMessage(const PolicySpec& p) {
   NetlinkMessage m(XFRM_MSG_UPDPOLICY, 0, sizeof(xfrm_userpolicy_info));
   auto* info = m.body<xfrm_userpolicy_info>();
@@ -167,7 +179,6 @@ absl::StatusOr<NetlinkMessage> UpdatePolicyMessage(const PolicySpec& p) {
   xfrm_user_tmpl t{};
   t.id.proto = IPPROTO_ESP;
   t.reqid = p.reqid;
-  t.optional = p.optional ? 1 : 0;
   t.mode = p.tunnel ? XFRM_MODE_TUNNEL : XFRM_MODE_TRANSPORT;
   t.aalgos = t.ealgos = t.calgos = ~0u;
   t.family = info->sel.family;
@@ -183,7 +194,7 @@ absl::StatusOr<NetlinkMessage> UpdatePolicyMessage(const PolicySpec& p) {
     t.saddr = src->address;
     t.id.daddr = dst->address;
   }
-  m.AddAttr(XFRMA_TMPL, &t, sizeof t);
+  if (p.has_template && !m.AddAttr(XFRMA_TMPL, &t, sizeof t)) return TooLong();
   return m;
 }
 
@@ -244,7 +255,20 @@ absl::StatusOr<NetlinkMessage> StateMessage(const v1::SaParameters& sa, const St
   // With XFRMA_REPLAY_ESN_VAL the legacy window must stay 0
   // (xfrm_user.c verify_replay).
   info->replay_window = 0;
-  if (sa.extended_sequence_numbers()) info->flags |= XFRM_STATE_ESN;
+  if (sa.extended_sequence_numbers()) {
+    info->flags |= XFRM_STATE_ESN;
+  } else {
+    // A 32-bit counter: the kernel sends no EXPIRE before it wraps, it just
+    // stops sending (RFC 4303 §3.3.3). Rekey at 15/16 of it, as the engine.
+    constexpr uint64_t kSoft = (uint64_t{1} << 32) - (uint64_t{1} << 28);
+    constexpr uint64_t kHard = (uint64_t{1} << 32) - 1;
+    info->lft.soft_packet_limit = std::min<uint64_t>(info->lft.soft_packet_limit, kSoft);
+    info->lft.hard_packet_limit = std::min<uint64_t>(info->lft.hard_packet_limit, kHard);
+  }
+  // Tunnel mode: the inner family may differ from the outer one (the
+  // selector stays empty); without this the kernel gives the selector the
+  // outer family and IPv6-in-IPv4 never matches (strongSwan sets it too).
+  if (info->mode == XFRM_MODE_TUNNEL) info->flags |= XFRM_STATE_AF_UNSPEC;
 
   KeyBuffer kb;
   const std::string& key = sa.encryption_key();
@@ -256,13 +280,13 @@ absl::StatusOr<NetlinkMessage> StateMessage(const v1::SaParameters& sa, const St
     aead->alg_icv_len = algorithms->aead_icv_bits;
     std::memcpy(aead->alg_key, key.data(), key.size());
     std::memcpy(aead->alg_key + key.size(), sa.salt().data(), sa.salt().size());
-    m.AddAttr(XFRMA_ALG_AEAD, aead, sizeof(xfrm_algo_aead) + len);
+    if (!m.AddAttr(XFRMA_ALG_AEAD, aead, sizeof(xfrm_algo_aead) + len)) return TooLong();
   } else {
     auto* crypt = reinterpret_cast<xfrm_algo*>(kb.data());
     std::strncpy(crypt->alg_name, algorithms->cipher.c_str(), sizeof crypt->alg_name - 1);
     crypt->alg_key_len = static_cast<unsigned>(key.size() * 8);
     std::memcpy(crypt->alg_key, key.data(), key.size());
-    m.AddAttr(XFRMA_ALG_CRYPT, crypt, sizeof(xfrm_algo) + key.size());
+    if (!m.AddAttr(XFRMA_ALG_CRYPT, crypt, sizeof(xfrm_algo) + key.size())) return TooLong();
     OPENSSL_cleanse(kb.data(), KeyBuffer::kSize);
     auto* auth = reinterpret_cast<xfrm_algo_auth*>(kb.data());
     const std::string& ikey = sa.integrity_key();
@@ -270,7 +294,9 @@ absl::StatusOr<NetlinkMessage> StateMessage(const v1::SaParameters& sa, const St
     auth->alg_key_len = static_cast<unsigned>(ikey.size() * 8);
     auth->alg_trunc_len = algorithms->auth_truncation_bits;
     std::memcpy(auth->alg_key, ikey.data(), ikey.size());
-    m.AddAttr(XFRMA_ALG_AUTH_TRUNC, auth, sizeof(xfrm_algo_auth) + ikey.size());
+    if (!m.AddAttr(XFRMA_ALG_AUTH_TRUNC, auth, sizeof(xfrm_algo_auth) + ikey.size())) {
+      return TooLong();
+    }
   }
 
   // Header and an all-zero bitmap of bmp_len words.
@@ -279,15 +305,17 @@ absl::StatusOr<NetlinkMessage> StateMessage(const v1::SaParameters& sa, const St
   auto* esn = reinterpret_cast<xfrm_replay_state_esn*>(replay);
   esn->replay_window = window;
   esn->bmp_len = (window + 31) / 32;
-  m.AddAttr(XFRMA_REPLAY_ESN_VAL, replay,
-            sizeof(xfrm_replay_state_esn) + esn->bmp_len * sizeof(uint32_t));
+  if (!m.AddAttr(XFRMA_REPLAY_ESN_VAL, replay,
+                 sizeof(xfrm_replay_state_esn) + esn->bmp_len * sizeof(uint32_t))) {
+    return TooLong();
+  }
 
   if (o.encap_destination_port != 0) {
     xfrm_encap_tmpl encap{};
     encap.encap_type = UDP_ENCAP_ESPINUDP;  // RFC 3948 (non-IKE marker free)
     encap.encap_sport = htons(o.encap_source_port);
     encap.encap_dport = htons(o.encap_destination_port);
-    m.AddAttr(XFRMA_ENCAP, &encap, sizeof encap);
+    if (!m.AddAttr(XFRMA_ENCAP, &encap, sizeof encap)) return TooLong();
   }
   return m;
 }
@@ -361,7 +389,7 @@ std::optional<KernelPolicy> ParsePolicy(const nlmsghdr* m) {
   }
   xfrm_userpolicy_info p;
   std::memcpy(&p, NLMSG_DATA(m), sizeof p);
-  KernelPolicy k{p.index, p.dir, {}};
+  KernelPolicy k{p.index, p.dir, p.priority, p.action == XFRM_POLICY_ALLOW, {}};
   for (const xfrm_user_tmpl& t : Templates(m, sizeof p)) k.reqids.push_back(t.reqid);
   return k;
 }

@@ -52,6 +52,9 @@ struct KernelPrefix {
 };
 absl::StatusOr<KernelPrefix> ParseKernelPrefix(const std::string& text, const std::string& field);
 std::string AddressText(const xfrm_address_t& address, uint16_t family);
+// An address as the kernel prints it back ("fd00::1", not "fd00:0::1"), or
+// `text` itself if it is none.
+std::string CanonicalAddressText(const std::string& text);
 
 // One XFRM policy (SPD entry direction) as the backend installs it.
 struct PolicySpec {
@@ -63,11 +66,11 @@ struct PolicySpec {
   uint16_t destination_port = 0;
   uint32_t priority = 0;          // lower wins
   bool block = false;             // XFRM_POLICY_BLOCK (DISCARD)
-  // The ESP template. `optional` (level "use") lets traffic pass in clear
-  // when no state exists: BYPASS entries carry one only so that the reqid
-  // marks them as ours.
+  // The ESP template (level required). BYPASS policies have none: any
+  // template, even an optional one, makes the kernel look for a state and
+  // send ACQUIRE for every new flow.
+  bool has_template = true;
   uint32_t reqid = 0;
-  bool optional = false;
   bool tunnel = true;
   std::string tunnel_source;       // outer addresses (tunnel mode)
   std::string tunnel_destination;
@@ -115,6 +118,11 @@ struct KernelState {
   uint64_t packets = 0;
   uint32_t replay_drops = 0;
   uint32_t integrity_failures = 0;
+  // For a resync after lost EXPIRE messages.
+  uint64_t add_time = 0;  // seconds since the epoch
+  uint64_t soft_add_expires_seconds = 0;
+  uint64_t soft_byte_limit = 0;
+  uint64_t soft_packet_limit = 0;
 };
 std::optional<KernelState> ParseState(const nlmsghdr* message);  // XFRM_MSG_NEWSA
 
@@ -127,6 +135,8 @@ std::optional<KernelExpire> ParseExpire(const nlmsghdr* message);
 struct KernelPolicy {
   uint32_t index = 0;
   uint8_t dir = 0;
+  uint32_t priority = 0;
+  bool allow = true;             // action allow (else block)
   std::vector<uint32_t> reqids;  // one per template
 };
 std::optional<KernelPolicy> ParsePolicy(const nlmsghdr* message);  // XFRM_MSG_NEWPOLICY

@@ -49,6 +49,8 @@ TEST(XfrmMessages, GcmStateCarriesKeySaltEsnLifetimesAndEncap) {
   EXPECT_EQ(info->mode, XFRM_MODE_TUNNEL);
   EXPECT_EQ(info->reqid, 0x1e50007u);
   EXPECT_TRUE(info->flags & XFRM_STATE_ESN);
+  EXPECT_TRUE(info->flags & XFRM_STATE_AF_UNSPEC) << "tunnel: inner family may differ";
+  EXPECT_EQ(info->lft.hard_packet_limit, XFRM_INF) << "ESN: no 32-bit wrap to avoid";
   EXPECT_EQ(info->replay_window, 0) << "ESN states keep the legacy window at 0";
   EXPECT_EQ(info->lft.hard_add_expires_seconds, 100u);
   EXPECT_EQ(info->lft.soft_add_expires_seconds, 90u) << "soft defaults to 90 % of hard";
@@ -90,11 +92,17 @@ TEST(XfrmMessages, CbcStateHasCipherAndTruncatedHmacAndNoEncapForRawEsp) {
   sa.set_source("fd00::1");
   sa.set_destination("fd00::2");
   sa.set_mode(v1::MODE_TRANSPORT);
+  sa.set_extended_sequence_numbers(false);
   auto m = StateMessage(sa, StateOptions{7, 0, 0}, /*update=*/true);
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->header()->nlmsg_type, XFRM_MSG_UPDSA);
   EXPECT_EQ(m->body<xfrm_usersa_info>()->family, AF_INET6);
   EXPECT_EQ(m->body<xfrm_usersa_info>()->mode, XFRM_MODE_TRANSPORT);
+  EXPECT_FALSE(m->body<xfrm_usersa_info>()->flags & XFRM_STATE_AF_UNSPEC);
+  // Without ESN the 32-bit counter must not wrap: rekey at 15/16, stop
+  // before 2^32 (RFC 4303 §3.3.3), as the engine does.
+  EXPECT_EQ(m->body<xfrm_usersa_info>()->lft.soft_packet_limit, (1ull << 32) - (1ull << 28));
+  EXPECT_EQ(m->body<xfrm_usersa_info>()->lft.hard_packet_limit, (1ull << 32) - 1);
   std::string crypt = Attr(*m, sizeof(xfrm_usersa_info), XFRMA_ALG_CRYPT);
   ASSERT_EQ(crypt.size(), sizeof(xfrm_algo) + 16);
   EXPECT_STREQ(reinterpret_cast<const xfrm_algo*>(crypt.data())->alg_name, "cbc(aes)");

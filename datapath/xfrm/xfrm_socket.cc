@@ -6,7 +6,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <vector>
+#include <memory>
+
+#include <openssl/crypto.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -14,6 +16,19 @@ namespace ikeless::datapath::xfrm {
 namespace {
 
 constexpr size_t kReceiveBuffer = 64 * 1024;  // dumps come in batches of messages
+
+// What the kernel sends back may hold SA keys (a GETSA answer, a state
+// dump, other daemons' SAs included): wiped before it is freed.
+class ReceiveBuffer {
+ public:
+  ReceiveBuffer() : bytes_(new char[kReceiveBuffer]) {}
+  ~ReceiveBuffer() { OPENSSL_cleanse(bytes_.get(), kReceiveBuffer); }
+  char* data() { return bytes_.get(); }
+  size_t size() const { return kReceiveBuffer; }
+
+ private:
+  std::unique_ptr<char[]> bytes_;
+};
 
 absl::Status KernelError(int error, const char* what) {
   absl::StatusCode code = absl::StatusCode::kFailedPrecondition;
@@ -34,8 +49,12 @@ absl::StatusOr<XfrmSocket> XfrmSocket::Open(uint32_t groups) {
         absl::StrCat("cannot open NETLINK_XFRM (kernel without CONFIG_XFRM_USER?): ",
                      std::strerror(errno)));
   }
-  int size = 1 << 20;  // room for bursts of ACQUIREs
-  (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  // Room for bursts of ACQUIREs. SO_RCVBUF is capped by net.core.rmem_max
+  // (~208 KiB); with CAP_NET_ADMIN, FORCE is not.
+  int size = 4 << 20;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0) {
+    (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  }
   sockaddr_nl sa{};
   sa.nl_family = AF_NETLINK;
   sa.nl_groups = groups;
@@ -65,7 +84,7 @@ absl::Status XfrmSocket::Transact(NetlinkMessage& m, const char* what, const Han
   m.header()->nlmsg_flags |= NLM_F_ACK;
   if (auto s = Send(m, what); !s.ok()) return s;
   const uint32_t seq = m.header()->nlmsg_seq;
-  std::vector<char> buf(kReceiveBuffer);
+  ReceiveBuffer buf;
   while (true) {
     ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
     if (n < 0) {
@@ -93,7 +112,7 @@ absl::Status XfrmSocket::Dump(uint16_t type, const Handler& on_entry) {
   const char* what = type == XFRM_MSG_GETPOLICY ? "dump policies" : "dump states";
   if (auto s = Send(m, what); !s.ok()) return s;
   const uint32_t seq = m.header()->nlmsg_seq;
-  std::vector<char> buf(kReceiveBuffer);
+  ReceiveBuffer buf;
   while (true) {
     ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
     if (n < 0) {
@@ -120,7 +139,7 @@ absl::Status XfrmSocket::Receive(absl::Duration timeout, const Handler& on_messa
   pollfd p{fd_, POLLIN, 0};
   int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (ready <= 0) return absl::OkStatus();
-  std::vector<char> buf(kReceiveBuffer);
+  ReceiveBuffer buf;
   while (true) {
     ssize_t n = recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
     if (n < 0) {

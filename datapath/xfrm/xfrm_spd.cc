@@ -32,7 +32,7 @@ std::vector<PolicySpec> PoliciesFor(const SpdEntry& e, bool tunnel, const SpdMap
       }
       break;
     case SpdEntry::Action::kBypass:
-      out.optional = true;
+      out.has_template = false;
       out.tunnel = false;
       break;
     case SpdEntry::Action::kDiscard:

@@ -9,15 +9,18 @@
 //                 text;
 //            in, and fwd in tunnel mode (decapsulated packets a gateway
 //                 forwards are checked against fwd): the reverse, required.
-//   BYPASS   the same three with an optional template ("level use"), so
-//            traffic passes in clear; the template is there only so that
-//            its reqid marks the policy as ours.
-//   DISCARD  the same three with action block.
+//   BYPASS   the same three, action allow, no template: traffic passes in
+//            clear (any template, even optional, would make the kernel
+//            look for a state and ACQUIRE for every new flow).
+//   DISCARD  the same three with action block (the kernel never resolves
+//            a blocking policy's template, so it keeps the reqid tag).
 //
 // Ownership (RFC 4301 leaves it to the implementation): every policy and
 // state we make carries reqid = reqid_base + entry id. Anything with a reqid
 // in [reqid_base, reqid_base + kReqidSpan) is ours to replace or remove;
-// nothing else is touched.
+// so is a template-less allow policy with a priority in our band
+// (priority_base, priority_base + kReqidSpan) — BYPASS. Nothing else is
+// touched.
 
 #include <cstdint>
 #include <optional>
@@ -36,6 +39,13 @@ struct SpdMapping {
 
   uint32_t ReqidOf(uint32_t entry) const { return reqid_base + entry; }
   bool Owns(uint32_t reqid) const { return reqid - reqid_base < kReqidSpan; }
+  bool OwnsPolicy(const KernelPolicy& p) const {
+    for (uint32_t reqid : p.reqids) {
+      if (Owns(reqid)) return true;
+    }
+    return p.reqids.empty() && p.allow && p.priority > priority_base &&
+           p.priority - priority_base < kReqidSpan;
+  }
   // The entry a reqid stands for, if it is ours.
   std::optional<uint32_t> EntryOf(uint32_t reqid) const {
     if (!Owns(reqid) || reqid == reqid_base) return std::nullopt;

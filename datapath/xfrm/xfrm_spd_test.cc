@@ -35,7 +35,7 @@ TEST(XfrmSpd, ProtectTunnelIsOutInFwdWithRequiredTemplates) {
   for (const PolicySpec& s : p) {
     EXPECT_EQ(s.reqid, m.reqid_base + 3);
     EXPECT_EQ(s.priority, m.priority_base + 3);
-    EXPECT_FALSE(s.optional);
+    EXPECT_TRUE(s.has_template);
     EXPECT_FALSE(s.block);
     EXPECT_TRUE(s.tunnel);
   }
@@ -53,11 +53,11 @@ TEST(XfrmSpd, TransportHasNoForwardPolicy) {
   EXPECT_TRUE(p[0].tunnel_source.empty());
 }
 
-TEST(XfrmSpd, BypassIsOptionalAndDiscardBlocks) {
+TEST(XfrmSpd, BypassHasNoTemplateAndDiscardBlocks) {
   SpdEntry e = Gateway();
   e.action = SpdEntry::Action::kBypass;
   for (const PolicySpec& s : PoliciesFor(e, true, SpdMapping{})) {
-    EXPECT_TRUE(s.optional);
+    EXPECT_FALSE(s.has_template) << "a template would make the kernel ACQUIRE per flow";
     EXPECT_FALSE(s.block);
   }
   e.action = SpdEntry::Action::kDiscard;
@@ -77,6 +77,14 @@ TEST(XfrmSpd, OwnershipIsTheReqidRange) {
   EXPECT_EQ(m.EntryOf(0x1007), 7u);
   EXPECT_FALSE(m.EntryOf(0x1000).has_value());  // the probe's, no entry
   EXPECT_FALSE(m.EntryOf(7).has_value());
+
+  m.priority_base = 1000;
+  EXPECT_TRUE(m.OwnsPolicy(KernelPolicy{1, XFRM_POLICY_OUT, 1003, true, {0x1003}}));
+  EXPECT_FALSE(m.OwnsPolicy(KernelPolicy{1, XFRM_POLICY_OUT, 1003, true, {5}})) << "foreign reqid";
+  EXPECT_TRUE(m.OwnsPolicy(KernelPolicy{1, XFRM_POLICY_OUT, 1003, true, {}})) << "our BYPASS";
+  EXPECT_FALSE(m.OwnsPolicy(KernelPolicy{1, XFRM_POLICY_OUT, 1000, true, {}})) << "below our band";
+  EXPECT_FALSE(m.OwnsPolicy(KernelPolicy{1, XFRM_POLICY_OUT, 1003, false, {}})) << "a foreign block";
+  EXPECT_FALSE(m.OwnsPolicy(KernelPolicy{1, XFRM_POLICY_OUT, 200000, true, {}}));
 }
 
 TEST(XfrmSpd, SameSlotIsSelectorAndDirection) {

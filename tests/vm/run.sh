@@ -36,8 +36,8 @@ if (($# == 6)); then
 else
   say "building with Bazel"
   (cd "$repo" && bazel build //controller:ikeless-controller //tools/ipsecctl //agent:ikeless-agent \
-    //tools/ikeless-ca //datapath:datapath_conformance_test //datapath/xfrm:xfrm_datapath_test 2>&1 |
-    grep -vE '^(INFO|Loading|Analyzing)' || true)
+    //tools/ikeless-ca //datapath:datapath_conformance_test //datapath/xfrm:xfrm_datapath_test) ||
+    die "the build failed"
   bin=$(cd "$repo" && bazel info bazel-bin 2>/dev/null)
   bins=("$bin/controller/ikeless-controller" "$bin/tools/ipsecctl/ipsecctl" "$bin/agent/ikeless-agent"
         "$bin/tools/ikeless-ca/ikeless-ca" "$bin/datapath/datapath_conformance_test"
@@ -49,8 +49,8 @@ for i in "${!bins[@]}"; do
 done
 
 # Debian's kernel, once.
-pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}')
-pkg=${pkg:-$(ls "$cache" 2>/dev/null | grep '^linux-image-' | head -1)}
+pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-/{print $2; exit}' || true)
+pkg=${pkg:-$(ls "$cache" 2>/dev/null | grep '^linux-image-' | head -1 || true)}
 [[ -n $pkg ]] || die "cannot tell which kernel package linux-image-amd64 names"
 kroot="$cache/$pkg"
 if [[ ! -d $kroot/boot ]]; then
@@ -66,7 +66,14 @@ kver=$(ls "$kroot/lib/modules" | head -1)
 work=$(mktemp -d /tmp/ikeless-vm.XXXXXX)
 qemu_pid=
 cleanup() {
-  [[ -n $qemu_pid ]] && kill -KILL "$qemu_pid" 2>/dev/null && wait "$qemu_pid" 2>/dev/null
+  if [[ -n $qemu_pid ]]; then
+    # $qemu_pid is timeout(1), which passes TERM on to qemu; its process
+    # group (it makes its own) holds qemu if TERM is not enough.
+    kill -TERM "$qemu_pid" 2>/dev/null || true
+    for _ in $(seq 20); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$qemu_pid" 2>/dev/null || true
+    wait "$qemu_pid" 2>/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -87,7 +94,8 @@ mkdir -p "$init"/{bin,sbin,proc,sys,dev,host,tmp}
 cp /bin/busybox "$init/bin/busybox"
 : >"$init/modules.list"
 for m in "${wanted[@]}"; do
-  modprobe -d "$kroot" -S "$kver" --show-depends "$m" | awk '$1 == "insmod" {print $2}' |
+  deps=$(modprobe -d "$kroot" -S "$kver" --show-depends "$m") || die "kernel $kver: no module $m"
+  awk '$1 == "insmod" {print $2}' <<<"$deps" |
     while read -r ko; do
       rel=${ko#"$kroot"}
       grep -qxF "$rel" "$init/modules.list" && continue
@@ -122,9 +130,11 @@ timeout "${IKELESS_VM_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -cpu max -smp
   -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
   </dev/null >"$log" 2>&1 &
 qemu_pid=$!
-# The console without carriage returns and the firmware's terminal escapes.
-tail -n +1 -f "$log" --pid="$qemu_pid" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' || true
+# The console without carriage returns and the firmware's terminal escapes;
+# in the background, so that a signal reaches the trap at once.
+tail -n +1 -f "$log" --pid="$qemu_pid" | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' &
 wait "$qemu_pid" || true
+wait || true  # the console filter ends with qemu
 qemu_pid=
 result=$(tr -d '\r' <"$log" | grep -o 'IKELESS-VM-RESULT: .*' | tail -1)
 [[ -n $result ]] || die "the guest printed no result (timeout or crash); console above"
