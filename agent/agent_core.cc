@@ -267,7 +267,9 @@ void AgentCore::Tick() {
     }
   }
   Execute(work);
-  Finish(work);
+  // The timer thread that called Tick() reads NextDeadline() next: waking
+  // it from here would make it spin (it did: 40 % of a core under traffic).
+  Finish(work, /*wake=*/false);
 }
 
 absl::Time AgentCore::NextDeadline() const {
@@ -371,13 +373,14 @@ void AgentCore::RemoveInbound(const Op& op, Work& work) {
   st.retiring.erase(it);
 }
 
-void AgentCore::Finish(Work& work) {
+void AgentCore::Finish(Work& work, bool wake) {
   for (const v1::AgentMessage& m : work.messages) {
     if (!link_->Send(m)) {
       // Lost while disconnected: S43's resends and OnConnected() make up.
       LogDebug("controller_send_dropped");
     }
   }
+  if (!wake) return;
   // Called under mu_ so that SetWakeup(nullptr) returns only when no call
   // into the old wake-up function is in flight. The wake-up function must
   // not call back into the core.

@@ -150,7 +150,8 @@ class AgentCore {
   void Install(Op& op, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveInbound(const Op& op, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
-  void Finish(Work& work) ABSL_LOCKS_EXCLUDED(mu_);
+  // Sends the messages; `wake`: calls the wake-up (not from Tick()).
+  void Finish(Work& work, bool wake = true) ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;
   const std::vector<datapath::SpdEntry> spd_;

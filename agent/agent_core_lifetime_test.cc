@@ -190,6 +190,15 @@ TEST_F(AgentCoreTest, WakeupIsCalledWhenWorkArrives) {
   EXPECT_GE(wakes.load(), 1);
 }
 
+TEST_F(AgentCoreTest, TickDoesNotWakeItsOwnTimer) {
+  Establish(1, 7000);
+  Acquire(2);  // a setup in flight: Tick has resends to look after
+  std::atomic<int> wakes{0};
+  core_->SetWakeup([&] { ++wakes; });
+  for (int i = 0; i < 10; ++i) core_->Tick();
+  EXPECT_EQ(wakes.load(), 0) << "the timer thread calls Tick; waking it from there makes it spin";
+}
+
 // Three threads as in production: the datapath's (events, raised under the
 // fake's lock), the stream's (answers), a timer (Tick). Ends without
 // deadlock, with no datapath call from inside the sink, and with at most one

@@ -22,6 +22,7 @@
 #include "agent/stream_client.h"
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/mutex_checks.h"
 #include "common/random.h"
 #include "common/secret.h"
 
@@ -87,6 +88,7 @@ class Ticker {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ikeless::DisableMutexDeadlockDetection();  // see common/mutex_checks.h
   absl::SetProgramUsageMessage("ikeless-agent --config FILE");
   absl::ParseCommandLine(argc, argv);
   if (!ikeless::SetMinLogLevelByName(absl::GetFlag(FLAGS_log_level))) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
+#include "common/mutex_checks.h"
 #include "controller/controller_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -61,6 +62,7 @@ int Fail(const std::string& message) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  ikeless::DisableMutexDeadlockDetection();  // see common/mutex_checks.h
   absl::SetProgramUsageMessage(
       "ikeless-controller --listen HOST:PORT --data_dir DIR\n"
       "Centrally keyed IPsec controller; manage it with ipsecctl.");
