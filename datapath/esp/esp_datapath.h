@@ -96,8 +96,10 @@ class EspDatapath final : public Datapath {
   EspDatapath(Options options, std::unique_ptr<TunDevice> tun);
   absl::Status OpenSockets();
   void Run();
+  struct ReceiveBatch;  // esp_datapath_io.cc
   void ReadTun(std::vector<uint8_t>& buffer);
-  void ReadNetwork(int fd, std::vector<uint8_t>& buffer);
+  void ReadNetwork(int fd, ReceiveBatch& batch);
+  void SendEspUdp(const std::vector<NetworkPacket>& packets);
   void Flush(EngineOutput& batch, std::vector<DatapathEvent>& undelivered);
   void SendEsp(const NetworkPacket& p);
   void SendBypass(const std::vector<uint8_t>& packet);

@@ -20,11 +20,29 @@ namespace {
 
 constexpr int kBatch = 64;  // packets read per readiness before others get a turn
 constexpr size_t kMaxUndelivered = 1024;  // events kept while no sink is set
+// Largest ESP packet we receive: a 9000-byte TUN MTU plus ESP, UDP and IP.
+constexpr size_t kMaxDatagram = 9216;
 
 }  // namespace
 
+// recvmmsg(2) buffers: one syscall for up to kBatch datagrams.
+struct EspDatapath::ReceiveBatch {
+  ReceiveBatch() : storage(kBatch * kMaxDatagram) {
+    for (int i = 0; i < kBatch; ++i) {
+      iov[i] = {storage.data() + i * kMaxDatagram, kMaxDatagram};
+      msgs[i].msg_hdr = {};
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+  }
+  std::vector<uint8_t> storage;
+  iovec iov[kBatch];
+  mmsghdr msgs[kBatch];
+};
+
 void EspDatapath::Run() {
   std::vector<uint8_t> buffer(65536);
+  ReceiveBatch received;
   EngineOutput batch;
   std::vector<DatapathEvent> undelivered;
   absl::Time next_tick = clock_->Now() + options_.tick_interval;
@@ -49,7 +67,7 @@ void EspDatapath::Run() {
     if (ready > 0) {
       if (fds[0].revents & POLLIN) ReadTun(buffer);
       for (int i = net_first; i < net_end; ++i) {
-        if (fds[i].revents & POLLIN) ReadNetwork(fds[i].fd, buffer);
+        if (fds[i].revents & POLLIN) ReadNetwork(fds[i].fd, received);
       }
       if (fds[n - 1].revents & POLLIN) {
         uint64_t count;
@@ -76,11 +94,13 @@ void EspDatapath::ReadTun(std::vector<uint8_t>& buffer) {
   }
 }
 
-void EspDatapath::ReadNetwork(int fd, std::vector<uint8_t>& buffer) {
-  for (int i = 0; i < kBatch; ++i) {
-    const ssize_t n = recv(fd, buffer.data(), buffer.size(), 0);
-    if (n < 0) return;
-    std::span<uint8_t> p(buffer.data(), static_cast<size_t>(n));
+void EspDatapath::ReadNetwork(int fd, ReceiveBatch& batch) {
+  const int n = recvmmsg(fd, batch.msgs, kBatch, MSG_DONTWAIT, nullptr);
+  if (n <= 0) return;
+  absl::MutexLock l(&mu_);
+  for (int i = 0; i < n; ++i) {
+    std::span<uint8_t> p(static_cast<uint8_t*>(batch.iov[i].iov_base), batch.msgs[i].msg_len);
+    if (batch.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // larger than any ESP we make
     if (fd == raw4_fd_) {
       // IPv4 raw sockets deliver the IP header too.
       if (p.size() < 20 || (p[0] >> 4) != 4 || size_t{p[0] & 0x0fu} * 4 > p.size()) continue;
@@ -95,7 +115,6 @@ void EspDatapath::ReadNetwork(int fd, std::vector<uint8_t>& buffer) {
       }
     }
     io_.net_rx++;
-    absl::MutexLock l(&mu_);
     engine_.ProcessInbound(p, &pending_);
   }
 }
@@ -106,7 +125,11 @@ void EspDatapath::Flush(EngineOutput& batch, std::vector<DatapathEvent>& undeliv
     if (pending_.empty() && undelivered.empty()) return;
     std::swap(batch, pending_);  // pending_ gets the emptied vectors back
   }
-  for (const NetworkPacket& p : batch.to_network) SendEsp(p);
+  if (options_.encapsulation == Encapsulation::kUdp) {
+    SendEspUdp(batch.to_network);
+  } else {
+    for (const NetworkPacket& p : batch.to_network) SendEsp(p);
+  }
   for (const std::vector<uint8_t>& p : batch.to_tun) {
     if (tun_->Write(p)) {
       io_.tun_tx++;
@@ -155,6 +178,43 @@ void EspDatapath::SendEsp(const NetworkPacket& p) {
     return;
   }
   io_.net_tx++;
+}
+
+// sendmmsg(2): one syscall for up to kBatch ESP-in-UDP datagrams.
+void EspDatapath::SendEspUdp(const std::vector<NetworkPacket>& packets) {
+  sockaddr_storage to[kBatch];
+  iovec iov[kBatch];
+  mmsghdr msgs[kBatch];
+  size_t next = 0;
+  while (next < packets.size()) {
+    int n = 0;
+    for (; n < kBatch && next + n < packets.size(); ++n) {
+      const NetworkPacket& p = packets[next + n];
+      socklen_t len = 0;
+      if (!ToSockaddr(p.destination, options_.peer_udp_port, udp_family_, &to[n], &len)) break;
+      iov[n] = {const_cast<uint8_t*>(p.esp.data()), p.esp.size()};
+      msgs[n].msg_hdr = {};
+      msgs[n].msg_hdr.msg_name = &to[n];
+      msgs[n].msg_hdr.msg_namelen = len;
+      msgs[n].msg_hdr.msg_iov = &iov[n];
+      msgs[n].msg_hdr.msg_iovlen = 1;
+    }
+    if (n == 0) {  // no socket for this packet's family
+      io_.net_tx_errors++;
+      LogIoError("esp_no_socket_for_family", EAFNOSUPPORT);
+      ++next;
+      continue;
+    }
+    const int sent = sendmmsg(udp_fd_, msgs, static_cast<unsigned>(n), 0);
+    if (sent <= 0) {  // the first datagram failed: count it, go on with the rest
+      io_.net_tx_errors++;
+      LogIoError("esp_send_failed", errno);
+      ++next;
+      continue;
+    }
+    io_.net_tx += static_cast<uint64_t>(sent);
+    next += static_cast<size_t>(sent);
+  }
 }
 
 void EspDatapath::SendBypass(const std::vector<uint8_t>& packet) {
