@@ -67,9 +67,6 @@ int main(int argc, char** argv) {
       "ikeless-controller --listen HOST:PORT --data_dir DIR\n"
       "Centrally keyed IPsec controller; manage it with ipsecctl.");
   absl::ParseCommandLine(argc, argv);
-  // Abseil's lock-order graph costs ~2 % of a setup (profiled); the tests
-  // keep it on, the production binary does not need it.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (!ikeless::SetMinLogLevelByName(absl::GetFlag(FLAGS_log_level))) {
     return Fail("--log_level: use debug, info, warning or error");
   }
