@@ -63,7 +63,9 @@ fi
 kver=$(ls "$kroot/lib/modules" | head -1)
 [[ -f $kroot/lib/modules/$kver/modules.dep ]] || depmod -b "$kroot" "$kver"
 
-work=$(mktemp -d /tmp/ikeless-vm.XXXXXX)
+# Not under /tmp: the guest mounts a tmpfs over it, and must see these.
+mkdir -p "$cache"
+work=$(mktemp -d "$cache/run.XXXXXX")
 qemu_pid=
 cleanup() {
   if [[ -n $qemu_pid ]]; then
@@ -104,7 +106,11 @@ for m in "${wanted[@]}"; do
       echo "$rel" >>"$init/modules.list"
     done
 done
-printf '%q ' "$repo/tests/vm/guest.sh" "${bins[@]}" >"$init/guest.cmd"
+# The scripts as well: the checkout may be under /tmp (CI's clone is).
+mkdir -p "$work/scripts/vm" "$work/scripts/e2e"
+cp "$repo/tests/vm/guest.sh" "$work/scripts/vm/"
+cp "$repo/tests/e2e/lib.sh" "$work/scripts/e2e/"
+printf '%q ' "$work/scripts/vm/guest.sh" "${bins[@]}" >"$init/guest.cmd"
 cat >"$init/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
