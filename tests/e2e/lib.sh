@@ -110,11 +110,17 @@ pings() {
   fi
 }
 
+# stop_pid PID [SIGNAL]: signals a PID we started, waits up to 5 s, then
+# kills it; reaped, it is forgotten (no later signal to a reused PID).
 stop_pid() {
   local pid=$1 sig=${2:-TERM}
   kill "-$sig" "$pid" 2>/dev/null || true
   for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  local kept=() p
+  for p in "${E2E_PIDS[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+  E2E_PIDS=("${kept[@]}")
 }
 
 # Mutual TLS everywhere, as in production: a CA made for this run, a
