@@ -73,6 +73,9 @@ absl::StatusOr<LoadedConfig> ParseConfig(const std::string& text, const std::str
       return Invalid(origin, "xfrm.reqid_base", "leaves no room for 65536 reqids");
     }
     if (x->priority_base() == 0) x->set_priority_base(1000);
+    if (x->priority_base() > 0xffffffffu - 0xffff) {
+      return Invalid(origin, "xfrm.priority_base", "leaves no room for 65536 priorities");
+    }
     if (x->raw_esp() && x->udp_port() != 0) return Invalid(origin, "xfrm.udp_port", "not with raw_esp");
     if (!x->raw_esp() && x->udp_port() == 0) x->set_udp_port(4500);
     if (x->udp_port() > 65535) return Invalid(origin, "xfrm.udp_port", "must be 1..65535");

@@ -34,6 +34,9 @@ bool Dispatcher::Send(const Outgoing& o) {
 int Dispatcher::Deliver(const ProcessorOutput& out) {
   int sent = 0;
   for (const Outgoing& o : out.messages) {
+    if (o.message.has_distribution() && o.after_installed_at.empty() && IsWaiting(o)) {
+      continue;  // a resend (S5) of one that waits: it goes when the peer installs
+    }
     if (!o.after_installed_at.empty() && o.message.has_distribution()) {
       std::shared_ptr<AgentSession> peer = registry_->FindByAddress(o.after_installed_at);
       if (peer != nullptr && peer->drops_early_esp()) {
@@ -88,6 +91,12 @@ void Dispatcher::ReleaseOverdue() {
         .Kv("peer", w.outgoing.after_installed_at);
     Send(w.outgoing);
   }
+}
+
+bool Dispatcher::IsWaiting(const Outgoing& o) const {
+  absl::MutexLock l(&mu_);
+  auto it = waiting_.find(o.message.distribution().association_id());
+  return it != waiting_.end() && it->second.outgoing.address == o.address;
 }
 
 size_t Dispatcher::waiting() const {

@@ -54,6 +54,8 @@ class Dispatcher {
     absl::Time deadline;
   };
   bool Send(const Outgoing& o);
+  // A Distribution for the same association and node is waiting.
+  bool IsWaiting(const Outgoing& o) const;
 
   SessionRegistry* const registry_;
   EventHub* const events_;

@@ -122,6 +122,18 @@ TEST_F(DispatcherOrderTest, XfrmPeerInstallsFirst) {
   EXPECT_EQ(d_.waiting(), 0u);
 }
 
+TEST_F(DispatcherOrderTest, ResendWhileWaitingIsNotSentEarly) {
+  b_->drops_early = true;
+  d_.Deliver(Pair());
+  ProcessorOutput resend;  // S4 -> S5: the opener retransmitted its request
+  resend.messages.push_back(Pair().messages[0]);
+  resend.messages.back().after_installed_at.clear();
+  EXPECT_EQ(d_.Deliver(resend), 0);
+  EXPECT_TRUE(a_->sent.empty());
+  d_.OnInstalled({"198.18.2.1"}, 7);
+  EXPECT_EQ(a_->sent.size(), 1u) << "once, when the peer has installed";
+}
+
 TEST_F(DispatcherOrderTest, SilentPeerDoesNotBlockForever) {
   b_->drops_early = true;
   d_.Deliver(Pair());

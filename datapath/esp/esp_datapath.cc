@@ -53,6 +53,10 @@ absl::StatusOr<std::unique_ptr<EspDatapath>> EspDatapath::Create(Options options
   if (options.tick_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError("tick_interval must be > 0");
   }
+  // The receive slots hold a 9000-byte inner packet plus ESP, UDP and IP.
+  if (options.mtu < 576 || options.mtu > 9000) {
+    return absl::InvalidArgumentError("mtu: must be 576..9000");
+  }
   if (!options.bind_address.empty()) {
     if (auto a = IpAddress::Parse(options.bind_address); !a.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("bind_address: ", a.status().message()));
@@ -242,6 +246,7 @@ EspDatapath::IoStats EspDatapath::io_stats() const {
   s.net_tx = io_.net_tx.load();
   s.net_tx_errors = io_.net_tx_errors.load();
   s.non_esp = io_.non_esp.load();
+  s.net_rx_truncated = io_.net_rx_truncated.load();
   s.bypass_tx = io_.bypass_tx.load();
   s.bypass_errors = io_.bypass_errors.load();
   return s;

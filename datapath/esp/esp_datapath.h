@@ -84,6 +84,7 @@ class EspDatapath final : public Datapath {
     uint64_t net_tx = 0;
     uint64_t net_tx_errors = 0;
     uint64_t non_esp = 0;  // UDP payloads that are not ESP (RFC 3948 §2.2/§2.3)
+    uint64_t net_rx_truncated = 0;  // datagrams larger than a 9000-byte MTU allows
     uint64_t bypass_tx = 0;
     uint64_t bypass_errors = 0;
   };
@@ -128,7 +129,7 @@ class EspDatapath final : public Datapath {
 
   struct AtomicIoStats {
     std::atomic<uint64_t> tun_rx{0}, tun_tx{0}, tun_tx_errors{0}, net_rx{0}, net_tx{0},
-        net_tx_errors{0}, non_esp{0}, bypass_tx{0}, bypass_errors{0};
+        net_tx_errors{0}, non_esp{0}, net_rx_truncated{0}, bypass_tx{0}, bypass_errors{0};
   };
   AtomicIoStats io_;
   std::map<std::string, absl::Time> last_error_log_;  // I/O thread only

@@ -27,6 +27,8 @@ constexpr size_t kMaxDatagram = 9216;
 
 // recvmmsg(2) buffers: one syscall for up to kBatch datagrams.
 struct EspDatapath::ReceiveBatch {
+  ReceiveBatch(const ReceiveBatch&) = delete;  // the iovecs point into storage
+  ReceiveBatch& operator=(const ReceiveBatch&) = delete;
   ReceiveBatch() : storage(kBatch * kMaxDatagram) {
     for (int i = 0; i < kBatch; ++i) {
       iov[i] = {storage.data() + i * kMaxDatagram, kMaxDatagram};
@@ -96,11 +98,17 @@ void EspDatapath::ReadTun(std::vector<uint8_t>& buffer) {
 
 void EspDatapath::ReadNetwork(int fd, ReceiveBatch& batch) {
   const int n = recvmmsg(fd, batch.msgs, kBatch, MSG_DONTWAIT, nullptr);
+  if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+    LogIoError("esp_receive_failed", errno);
+  }
   if (n <= 0) return;
   absl::MutexLock l(&mu_);
   for (int i = 0; i < n; ++i) {
     std::span<uint8_t> p(static_cast<uint8_t*>(batch.iov[i].iov_base), batch.msgs[i].msg_len);
-    if (batch.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) continue;  // larger than any ESP we make
+    if (batch.msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {  // larger than any ESP we make
+      io_.net_rx_truncated++;
+      continue;
+    }
     if (fd == raw4_fd_) {
       // IPv4 raw sockets deliver the IP header too.
       if (p.size() < 20 || (p[0] >> 4) != 4 || size_t{p[0] & 0x0fu} * 4 > p.size()) continue;

@@ -40,7 +40,10 @@ v1::Capabilities XfrmDatapath::capabilities() const {
 absl::Status XfrmDatapath::SetPolicies(const std::vector<SpdEntry>& entries) {
   absl::MutexLock l(&mu_);
   std::map<uint32_t, Entry> next;
-  for (const SpdEntry& e : entries) {
+  for (SpdEntry e : entries) {
+    // The kernel's spelling: two spellings of one prefix are one slot.
+    e.local_prefix = CanonicalPrefixText(e.local_prefix);
+    e.remote_prefix = CanonicalPrefixText(e.remote_prefix);
     if (e.id == 0 || e.id >= kReqidSpan) {
       return absl::InvalidArgumentError(absl::StrCat("spd entry id ", e.id, ": must be 1..65535"));
     }
@@ -215,14 +218,16 @@ absl::Status XfrmDatapath::RemoveSa(Direction direction, const SaKey& key) {
   auto m = DeleteStateMessage(id.first, id.second);
   if (!m.ok()) return m.status();
   absl::Status s = requests_.Transact(*m, "remove ESP state");
+  // Gone already (a hard expiry we have not read yet) is as good as removed;
+  // any other failure keeps the SA ours, so a retry can remove it.
+  if (!s.ok() && s.code() != absl::StatusCode::kNotFound) return s;
   auto current = current_outbound_.find(sa->entry);
   if (current != current_outbound_.end() && current->second == id) {
     current_outbound_.erase(current);  // a pending successor goes in at once
   }
   sas_.erase(id);
   SwitchDueLocked(absl::Now());
-  // Gone already (a hard expiry we have not read yet) is as good as removed.
-  return s.code() == absl::StatusCode::kNotFound ? absl::OkStatus() : s;
+  return absl::OkStatus();
 }
 
 void XfrmDatapath::ReleaseHeld(uint32_t) {}

@@ -19,8 +19,8 @@
 // current outbound one, or after switch_delay. The kernel then prefers it
 // (the newest state for a template).
 //
-// Ownership: see xfrm_spd.h. One instance per reqid range and network
-// namespace (an abstract UNIX socket is the lock). Stale policies and
+// Ownership: see xfrm_spd.h. One instance per network namespace (an
+// abstract UNIX socket is the lock). Stale policies and
 // states of ours (a crash) are removed at Create; everything of ours is
 // removed on destruction. Lost kernel events (a full socket buffer) are
 // recovered by comparing our SAs with a state dump.
@@ -66,8 +66,8 @@ class XfrmDatapath final : public Datapath {
     absl::Duration poll_interval = absl::Milliseconds(50);
   };
 
-  // Takes the instance lock (FAILED_PRECONDITION if another instance with
-  // the same reqid range runs in this namespace), opens the netlink sockets
+  // Takes the instance lock (FAILED_PRECONDITION if another instance runs
+  // in this namespace), opens the netlink sockets
   // (and the UDP encapsulation socket), removes stale state of ours, probes
   // ESP support (logs a warning if absent) and starts the event thread.
   static absl::StatusOr<std::unique_ptr<XfrmDatapath>> Create(Options options);
@@ -139,6 +139,8 @@ class XfrmDatapath final : public Datapath {
   std::map<uint32_t, SaId> current_outbound_ ABSL_GUARDED_BY(mu_);
   std::map<uint32_t, PendingOutbound> pending_ ABSL_GUARDED_BY(mu_);
   uint64_t next_order_ ABSL_GUARDED_BY(mu_) = 1;
+  // Events made outside the event thread, delivered by it.
+  std::vector<DatapathEvent> undelivered_ ABSL_GUARDED_BY(mu_);
 
   absl::Mutex sink_mu_;
   std::function<void(const DatapathEvent&)> sink_ ABSL_GUARDED_BY(sink_mu_);

@@ -26,6 +26,8 @@ void XfrmDatapath::Run() {
     {
       absl::MutexLock l(&mu_);
       if (!pending_.empty()) SwitchDueLocked(absl::Now());
+      events.insert(events.end(), undelivered_.begin(), undelivered_.end());
+      undelivered_.clear();
     }
     Deliver(events);
   }
@@ -119,6 +121,11 @@ void XfrmDatapath::SwitchDueLocked(absl::Time now) {
       current_outbound_[entry] = {CanonicalAddressText(sa.destination()), sa.spi()};
     } else {
       LogError("xfrm_outbound_switch_failed").Kv("entry", entry).Kv("error", s.message());
+      // The agent believes it installed: tell it the SA is gone, so it
+      // sets up a new one now rather than when the old one expires.
+      undelivered_.push_back(DatapathEvent{DatapathEvent::Kind::kHardExpire, entry,
+                                           Direction::kOutbound,
+                                           SaKey{CanonicalAddressText(sa.destination()), sa.spi()}});
     }
     it = pending_.erase(it);
   }

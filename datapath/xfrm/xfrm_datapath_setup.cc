@@ -19,23 +19,24 @@
 namespace ikeless::datapath::xfrm {
 namespace {
 
-// One instance per reqid range and network namespace: abstract UNIX socket
-// names belong to the namespace and vanish with the process.
-absl::StatusOr<int> InstanceLock(uint32_t reqid_base) {
+// One agent per network namespace (a node has one): abstract UNIX socket
+// names belong to the namespace and vanish with the process. Two would
+// sweep each other's policies at start and exit.
+absl::StatusOr<int> InstanceLock() {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::UnavailableError(std::strerror(errno));
   sockaddr_un a{};
   a.sun_family = AF_UNIX;
-  const std::string name = absl::StrCat("ikeless-xfrm-", absl::Hex(reqid_base));
-  std::memcpy(a.sun_path + 1, name.data(), name.size());  // sun_path[0] = 0: abstract
-  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  static constexpr char kName[] = "ikeless-xfrm";
+  std::memcpy(a.sun_path + 1, kName, sizeof kName - 1);  // sun_path[0] = 0: abstract
+  const auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + sizeof kName);
   if (bind(fd, reinterpret_cast<sockaddr*>(&a), len) != 0) {
     int e = errno;
     close(fd);
     if (e == EADDRINUSE) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "another ikeless agent with xfrm.reqid_base 0x", absl::Hex(reqid_base),
-          " runs in this network namespace; two would remove each other's policies"));
+      return absl::FailedPreconditionError(
+          "another ikeless agent with kernel XFRM runs in this network namespace; two would "
+          "remove each other's policies");
     }
     return absl::UnavailableError(absl::StrCat("instance lock: ", std::strerror(e)));
   }
@@ -83,7 +84,12 @@ absl::StatusOr<int> EncapSocket(int family, uint16_t port) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<XfrmDatapath>> XfrmDatapath::Create(Options options) {
-  auto lock = InstanceLock(options.mapping.reqid_base);
+  if (options.mapping.reqid_base > UINT32_MAX - kReqidSpan ||
+      options.mapping.priority_base > UINT32_MAX - kReqidSpan) {
+    return absl::InvalidArgumentError(
+        "xfrm: reqid_base and priority_base need room for 65536 values below 2^32");
+  }
+  auto lock = InstanceLock();
   if (!lock.ok()) return lock.status();
   auto requests = XfrmSocket::Open(0);
   auto events = requests.ok()

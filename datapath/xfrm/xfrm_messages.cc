@@ -167,6 +167,11 @@ std::string CanonicalAddressText(const std::string& text) {
   return p.ok() ? AddressText(p->address, p->family) : text;
 }
 
+std::string CanonicalPrefixText(const std::string& text) {
+  auto p = ParseKernelPrefix(text, "prefix");
+  return p.ok() ? absl::StrCat(AddressText(p->address, p->family), "/", p->length) : text;
+}
+
 absl::StatusOr<NetlinkMessage> UpdatePolicyMessage(const PolicySpec& p) {
   NetlinkMessage m(XFRM_MSG_UPDPOLICY, 0, sizeof(xfrm_userpolicy_info));
   auto* info = m.body<xfrm_userpolicy_info>();

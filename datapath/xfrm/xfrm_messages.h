@@ -55,6 +55,8 @@ std::string AddressText(const xfrm_address_t& address, uint16_t family);
 // An address as the kernel prints it back ("fd00::1", not "fd00:0::1"), or
 // `text` itself if it is none.
 std::string CanonicalAddressText(const std::string& text);
+// "fd00:0::/64" -> "fd00::/64"; `text` itself if it is no prefix.
+std::string CanonicalPrefixText(const std::string& text);
 
 // One XFRM policy (SPD entry direction) as the backend installs it.
 struct PolicySpec {
