@@ -8,7 +8,8 @@
 #      a ping crosses kernel ESP, the first packet included;
 #   3. interop: one gateway on kernel XFRM, the other on the in-process
 #      engine, traffic both ways, for AES-GCM and for AES-CBC + HMAC-SHA-256
-#      (two independent ESP implementations agreeing on the wire).
+#      (two independent ESP implementations agreeing on the wire);
+#   4. IPv6 sites behind IPv4 gateways, kernel XFRM on both.
 # Prints "IKELESS-VM-RESULT: N passed, M failed" last.
 #
 # usage: guest.sh CONTROLLER IPSECCTL AGENT CA CONFORMANCE_TEST XFRM_TEST
@@ -132,8 +133,45 @@ EXPECT_ALG='hmac\(sha256\)' run_case interop-cbc-sha256 xfrm esp \
   --encryption aes-cbc --integrity hmac-sha2-256-128
 EXPECT_ALG='hmac\(sha256\)' run_case interop-cbc-sha256-reversed esp xfrm \
   --encryption aes-cbc --integrity hmac-sha2-256-128
+
+# IPv6 sites behind IPv4 gateways on kernel XFRM. The states carry
+# XFRM_STATE_AF_UNSPEC: without it the kernel gives them the outer family
+# and no IPv6 packet ever matches them.
+v6_over_v4_case() {
+  CASE=xfrm-v6-over-v4
+  PIDS_OF_CASE=()
+  say "case $CASE: fd00:10::/64 <-> fd00:20::/64 over 198.18.0.1 <-> 198.18.0.2"
+  nsx ha ip -6 addr add fd00:10::2/64 dev va nodad
+  nsx ha ip -6 route add default via fd00:10::1
+  nsx hb ip -6 addr add fd00:20::2/64 dev vb nodad
+  nsx hb ip -6 route add default via fd00:20::1
+  nsx a ip -6 addr add fd00:10::1/64 dev vha nodad
+  nsx b ip -6 addr add fd00:20::1/64 dev vhb nodad
+  for g in a b; do nsx "$g" sysctl -qw net.ipv6.conf.all.forwarding=1; done
+  start_controller ctl 0.0.0.0:50051 --data_dir="$E2E_DIR/ctl-$CASE" --startup_interval=1s
+  PIDS_OF_CASE+=("$CONTROLLER_PID")
+  ctl policy add gw-a-gw-b --between 198.18.0.1 198.18.0.2 --mode tunnel --encryption aes-gcm-16 \
+    >/dev/null || fail "policy add"
+  agent_config gw-a 198.18.0.1 198.18.0.2 fd00:10::/64 fd00:20::/64 198.18.100.1 xfrm
+  agent_config gw-b 198.18.0.2 198.18.0.1 fd00:20::/64 fd00:10::/64 198.18.100.5 xfrm
+  # On-link routes into the gateway link: the out policy turns them into
+  # IPv4 ESP to the peer before any neighbour lookup.
+  gateway a gw-a xfrm 198.18.20.0/24 198.18.0.2
+  nsx a ip -6 route add fd00:20::/64 dev vb
+  gateway b gw-b xfrm 198.18.10.0/24 198.18.0.1
+  nsx b ip -6 route add fd00:10::/64 dev va
+  nsx ha ping -6 -c 1 -W 10 fd00:20::2 >/dev/null || fail "$CASE: the first packet was lost"
+  pings ha 10 fd00:20::2 -6 -i 0.1 || fail "$CASE: a -> b"
+  pings hb 10 fd00:10::2 -6 -i 0.1 || fail "$CASE: b -> a"
+  for side in a b; do
+    nsx "$side" ip xfrm state | grep -q 'af-unspec' || fail "$CASE: $side's states lack af-unspec"
+  done
+  for pid in "${PIDS_OF_CASE[@]}"; do stop_pid "$pid" TERM; done
+  say "case $CASE: PASS"
+}
+v6_over_v4_case
 )
 rc=$?
-result "e2e: kernel ESP both ends, and XFRM <-> engine interop (GCM, CBC+HMAC-SHA-256)" "$rc"
+result "e2e: kernel ESP both ends, XFRM <-> engine interop (GCM, CBC+HMAC-SHA-256), IPv6 over IPv4" "$rc"
 
 echo "IKELESS-VM-RESULT: $passed passed, $failed failed"
