@@ -31,8 +31,7 @@ spd { name: "to-b" local: "198.18.49.0/24" remote: "198.18.50.0/24" setup_peer: 
 
 TEST(AgentXfrm, S35_S41_FirstPacketReachesTheSetupClient) {
   const std::string& why = datapath::testing::EnterPrivateNetns(
-      "ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && "
-      "ip addr add 198.18.49.1/24 dev v0 && ip route add 198.18.50.0/24 dev v0");
+      std::string(datapath::testing::kVethSetup) + " && ip route add 198.18.50.0/24 dev v0");
   if (!why.empty()) GTEST_SKIP() << why;
   auto config = ParseConfig(kConfig, "test.conf");
   ASSERT_TRUE(config.ok()) << config.status();

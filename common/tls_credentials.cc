@@ -5,7 +5,9 @@
 #include <openssl/ssl.h>
 
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "common/secret.h"
@@ -63,41 +65,52 @@ absl::Status RestrictToTls13() {
   return *status;
 }
 
+namespace {
+
+// The three PEM files of either side; the key is wiped when dropped.
+struct Pems {
+  std::string ca, cert, key;
+  ~Pems() { WipeString(&key); }
+};
+
+absl::StatusOr<std::unique_ptr<Pems>> ReadPems(const TlsFiles& files) {
+  if (absl::Status s = RestrictToTls13(); !s.ok()) return s;
+  auto pems = std::make_unique<Pems>();
+  for (auto [path, what, out] : {std::tuple{&files.ca_file, "tls CA certificate", &pems->ca},
+                                 std::tuple{&files.cert_file, "tls certificate", &pems->cert},
+                                 std::tuple{&files.key_file, "tls private key", &pems->key}}) {
+    auto pem = ReadPem(*path, what);
+    if (!pem.ok()) return pem.status();
+    *out = std::move(*pem);
+  }
+  return pems;
+}
+
+}  // namespace
+
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     const TlsFiles& files, bool client_certificate_optional) {
-  if (absl::Status s = RestrictToTls13(); !s.ok()) return s;
-  auto ca = ReadPem(files.ca_file, "tls CA certificate");
-  if (!ca.ok()) return ca.status();
-  auto cert = ReadPem(files.cert_file, "tls certificate");
-  if (!cert.ok()) return cert.status();
-  auto key = ReadPem(files.key_file, "tls private key");
-  if (!key.ok()) return key.status();
+  auto pems = ReadPems(files);
+  if (!pems.ok()) return pems.status();
   grpc::SslServerCredentialsOptions o(
       client_certificate_optional ? GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY
                                   : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  o.pem_root_certs = *ca;
-  o.pem_key_cert_pairs.push_back({*key, *cert});
+  o.pem_root_certs = (*pems)->ca;
+  o.pem_key_cert_pairs.push_back({(*pems)->key, (*pems)->cert});
   auto creds = grpc::SslServerCredentials(o);
-  WipeString(&*key);
   WipeString(&o.pem_key_cert_pairs[0].private_key);
   return creds;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
     const TlsFiles& files, grpc::ChannelArguments* args) {
-  if (absl::Status s = RestrictToTls13(); !s.ok()) return s;
-  auto ca = ReadPem(files.ca_file, "tls CA certificate");
-  if (!ca.ok()) return ca.status();
-  auto cert = ReadPem(files.cert_file, "tls certificate");
-  if (!cert.ok()) return cert.status();
-  auto key = ReadPem(files.key_file, "tls private key");
-  if (!key.ok()) return key.status();
+  auto pems = ReadPems(files);
+  if (!pems.ok()) return pems.status();
   grpc::SslCredentialsOptions o;
-  o.pem_root_certs = *ca;
-  o.pem_private_key = *key;
-  o.pem_cert_chain = *cert;
+  o.pem_root_certs = (*pems)->ca;
+  o.pem_private_key = (*pems)->key;
+  o.pem_cert_chain = (*pems)->cert;
   auto creds = grpc::SslCredentials(o);
-  WipeString(&*key);
   WipeString(&o.pem_private_key);
   if (!files.server_name.empty()) args->SetSslTargetNameOverride(files.server_name);
   return creds;

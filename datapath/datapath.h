@@ -24,6 +24,9 @@ namespace ikeless::datapath {
 
 enum class Direction { kInbound, kOutbound };
 
+// "in" / "out", for logs and errors of either backend.
+inline const char* DirectionName(Direction d) { return d == Direction::kInbound ? "in" : "out"; }
+
 // One SPD entry (FIG. 15): which traffic, what to do with it, and whom to ask.
 struct SpdEntry {
   enum class Action { kBypass, kDiscard, kProtect };

@@ -85,9 +85,7 @@ template <typename Backend>
 class DatapathConformance : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string& why = testing::EnterPrivateNetns(
-        "ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && "
-        "ip addr add 198.18.49.1/24 dev v0");
+    const std::string& why = testing::EnterPrivateNetns(testing::kVethSetup);
     if (!why.empty()) GTEST_SKIP() << why;
     auto dp = Backend::Make();
     ASSERT_TRUE(dp.ok()) << dp.status();

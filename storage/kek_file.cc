@@ -11,6 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/log.h"
+#include "common/scoped_fd.h"
+#include "common/wiped_array.h"
 
 namespace ikeless::storage {
 namespace {
@@ -19,34 +21,7 @@ constexpr size_t kHexDigits = 2 * kKekBytes;
 // Hex digits and the optional newline.
 constexpr size_t kMaxFileBytes = kHexDigits + 1;
 
-// Closes a file descriptor when it goes out of scope.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports the error: close() is where some file systems
-  // report a failed write.
-  int Close() {
-    int rc = close(fd_);
-    fd_ = -1;
-    return rc;
-  }
 
- private:
-  int fd_;
-};
-
-// A buffer that held the key (hex or bytes), wiped when it goes out of scope.
-template <size_t N>
-struct WipedBuffer {
-  char bytes[N] = {};
-  ~WipedBuffer() { OPENSSL_cleanse(bytes, N); }
-};
 
 std::string Subject(const std::string& path) {
   return absl::StrCat("key-encryption key file ", path);
@@ -118,7 +93,7 @@ absl::Status ReadKek(int fd, const std::string& path, KekBytes* kek) {
                      absl::StrFormat("%04o", st.st_mode & 07777),
                      "); only its owner may read it. Fix: chmod 600 ", path));
   }
-  WipedBuffer<kMaxFileBytes + 1> text;  // one more, to notice a longer file
+  WipedArray<kMaxFileBytes + 1> text;  // one more, to notice a longer file
   absl::StatusOr<size_t> n = ReadUpTo(fd, text.bytes, sizeof text.bytes, path);
   if (!n.ok()) return n.status();
   size_t digits = *n;
@@ -150,7 +125,7 @@ absl::StatusOr<bool> CreateKekFile(const std::string& path, RandomSource* random
   if (fd.get() < 0) return FileError(errno, path, "cannot create");
   random->Fill(kek->data(), kek->size());
   static constexpr char kDigits[] = "0123456789abcdef";
-  WipedBuffer<kMaxFileBytes> text;
+  WipedArray<kMaxFileBytes> text;
   for (size_t i = 0; i < kKekBytes; ++i) {
     text.bytes[2 * i] = kDigits[(*kek)[i] >> 4];
     text.bytes[2 * i + 1] = kDigits[(*kek)[i] & 0xf];

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/scoped_fd.h"
 
 namespace ikeless::pki {
 namespace {
@@ -15,32 +16,12 @@ absl::Status FileError(int err, absl::string_view field, absl::string_view actio
   return absl::ErrnoToStatus(err, absl::StrCat(field, ": cannot ", action, " ", path));
 }
 
-// Closes a descriptor when it goes out of scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  // Closes now, reporting the error close() returns (for written files).
-  int Close() {
-    int r = close(fd_);
-    fd_ = -1;
-    return r;
-  }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
 absl::StatusOr<std::string> ReadSmallFile(const std::string& path, absl::string_view field,
                                           mode_t* mode) {
-  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  ScopedFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
   if (fd.get() < 0) return FileError(errno, field, "read", path);
   struct stat st;
   if (fstat(fd.get(), &st) != 0) return FileError(errno, field, "stat", path);
@@ -67,7 +48,7 @@ absl::StatusOr<std::string> ReadSmallFile(const std::string& path, absl::string_
 
 absl::Status WriteNewFile(const std::string& path, absl::string_view contents, mode_t mode,
                           absl::string_view field) {
-  Fd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+  ScopedFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
   if (fd.get() < 0) {
     if (errno == EEXIST) {
       return absl::AlreadyExistsError(

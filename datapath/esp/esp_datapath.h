@@ -102,7 +102,7 @@ class EspDatapath final : public Datapath {
   void ReadNetwork(int fd, ReceiveBatch& batch);
   void SendEspUdp(const std::vector<NetworkPacket>& packets);
   void Flush(EngineOutput& batch, std::vector<DatapathEvent>& undelivered);
-  void SendEsp(const NetworkPacket& p);
+  void SendEspRaw(const NetworkPacket& p);
   void SendBypass(const std::vector<uint8_t>& packet);
   void LogIoError(const char* event, int err);
   void Wake();

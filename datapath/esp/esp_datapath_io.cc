@@ -136,7 +136,7 @@ void EspDatapath::Flush(EngineOutput& batch, std::vector<DatapathEvent>& undeliv
   if (options_.encapsulation == Encapsulation::kUdp) {
     SendEspUdp(batch.to_network);
   } else {
-    for (const NetworkPacket& p : batch.to_network) SendEsp(p);
+    for (const NetworkPacket& p : batch.to_network) SendEspRaw(p);
   }
   for (const std::vector<uint8_t>& p : batch.to_tun) {
     if (tun_->Write(p)) {
@@ -165,16 +165,12 @@ void EspDatapath::Flush(EngineOutput& batch, std::vector<DatapathEvent>& undeliv
   batch.clear();
 }
 
-void EspDatapath::SendEsp(const NetworkPacket& p) {
+// Raw IP protocol 50 (ESP in UDP goes through SendEspUdp).
+void EspDatapath::SendEspRaw(const NetworkPacket& p) {
   sockaddr_storage ss;
   socklen_t len = 0;
-  int fd = -1;
-  if (options_.encapsulation == Encapsulation::kUdp) {
-    if (ToSockaddr(p.destination, options_.peer_udp_port, udp_family_, &ss, &len)) fd = udp_fd_;
-  } else {
-    fd = p.destination.is_v4() ? raw4_fd_ : raw6_fd_;
-    if (fd >= 0) ToSockaddr(p.destination, 0, p.destination.is_v4() ? AF_INET : AF_INET6, &ss, &len);
-  }
+  const int fd = p.destination.is_v4() ? raw4_fd_ : raw6_fd_;
+  if (fd >= 0) ToSockaddr(p.destination, 0, p.destination.is_v4() ? AF_INET : AF_INET6, &ss, &len);
   if (fd < 0) {
     io_.net_tx_errors++;
     LogIoError("esp_no_socket_for_family", EAFNOSUPPORT);

@@ -12,7 +12,6 @@
 #include <net/route.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "datapath/esp/engine_test_fixture.h"
 #include "datapath/esp/ip_packet.h"
+#include "datapath/testing/private_netns.h"
 #include "gtest/gtest.h"
 
 namespace ikeless::datapath::esp {
@@ -41,26 +41,11 @@ sockaddr_in V4(const char* addr, uint16_t port) {
   return sin;
 }
 
-bool IfUp(int s, const char* name) {
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, name, IFNAMSIZ - 1);
-  if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) return false;
-  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-  return ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
-}
-
-// Enters a fresh network namespace once per process; "" if done, else why not.
+// The test's own network namespace (datapath/testing), with a TUN device.
 const std::string& PrivateNetns() {
   static const std::string* why = [] {
-    if (geteuid() != 0) return new std::string("needs root (CAP_NET_ADMIN) for a TUN device");
     if (access("/dev/net/tun", R_OK | W_OK) != 0) return new std::string("no /dev/net/tun");
-    if (unshare(CLONE_NEWNET) != 0) {
-      return new std::string(std::string("unshare(CLONE_NEWNET): ") + std::strerror(errno));
-    }
-    int s = socket(AF_INET, SOCK_DGRAM, 0);
-    const bool lo = IfUp(s, "lo");
-    close(s);
-    return new std::string(lo ? "" : "cannot bring lo up in the test namespace");
+    return new std::string(datapath::testing::EnterPrivateNetns(""));
   }();
   return *why;
 }

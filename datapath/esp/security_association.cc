@@ -19,8 +19,6 @@ absl::StatusOr<IpAddress> ParseField(const std::string& text, const char* field)
 
 std::string SpiText(uint32_t spi) { return absl::StrCat("0x", absl::Hex(spi, absl::kZeroPad8)); }
 
-const char* DirectionName(Direction d) { return d == Direction::kInbound ? "in" : "out"; }
-
 absl::StatusOr<std::unique_ptr<SecurityAssociation>> SecurityAssociation::Create(
     uint32_t spd_entry, Direction direction, const v1::SaParameters& params, absl::Time now,
     uint64_t ordinal, RandomSource* random) {

@@ -30,8 +30,6 @@ namespace ikeless::datapath::esp {
 
 // "0x00001001": how logs and errors spell an SPI.
 std::string SpiText(uint32_t spi);
-// "in" / "out".
-const char* DirectionName(Direction d);
 
 class SecurityAssociation {
  public:

@@ -11,6 +11,13 @@
 
 namespace ikeless::datapath::testing {
 
+// A veth pair v0/v1, both up, with 198.18.49.1/24 on v0: a link the kernel
+// does XFRM lookups for (it does none for traffic routed via lo). Tests
+// append their routes.
+inline constexpr char kVethSetup[] =
+    "ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && "
+    "ip addr add 198.18.49.1/24 dev v0";
+
 // Once per process: unshare(CLONE_NEWNET), bring lo up and run `setup`
 // (shell commands) inside. Returns "" when ready, else why not (not root,
 // no unshare, setup failed): the caller skips.

@@ -5,12 +5,6 @@
 #include "common/secret.h"
 
 namespace ikeless::datapath::xfrm {
-namespace {
-
-const char* DirName(Direction d) { return d == Direction::kInbound ? "in" : "out"; }
-
-}  // namespace
-
 void XfrmDatapath::PendingOutbound::Wipe::operator()(v1::SaParameters* sa) const {
   WipeKeys(sa);
   delete sa;
@@ -144,7 +138,7 @@ absl::Status XfrmDatapath::WriteStateLocked(uint32_t spd_entry, Direction direct
   sas_[{CanonicalAddressText(sa.destination()), sa.spi()}] = Sa{spd_entry, direction, next_order_++};
   LogInfo("xfrm_sa_installed")
       .Kv("entry", spd_entry)
-      .Kv("direction", DirName(direction))
+      .Kv("direction", DirectionName(direction))
       .Kv("spi", sa.spi());
   return absl::OkStatus();
 }
@@ -193,6 +187,15 @@ absl::Status XfrmDatapath::InstallSa(uint32_t spd_entry, Direction direction,
   return absl::OkStatus();
 }
 
+std::map<XfrmDatapath::SaId, XfrmDatapath::Sa>::iterator XfrmDatapath::ForgetSaLocked(
+    std::map<SaId, Sa>::iterator it) {
+  auto current = current_outbound_.find(it->second.entry);
+  if (current != current_outbound_.end() && current->second == it->first) {
+    current_outbound_.erase(current);
+  }
+  return sas_.erase(it);
+}
+
 const XfrmDatapath::Sa* XfrmDatapath::FindSaLocked(Direction direction, const SaId& id) const {
   auto it = sas_.find(id);
   return it != sas_.end() && it->second.direction == direction ? &it->second : nullptr;
@@ -212,7 +215,7 @@ absl::Status XfrmDatapath::RemoveSa(Direction direction, const SaKey& key) {
   // Only our own: the same (destination, SPI) may be another daemon's.
   const Sa* sa = FindSaLocked(direction, id);
   if (sa == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no ", DirName(direction), "bound SA ", key.spi, " to ",
+    return absl::NotFoundError(absl::StrCat("no ", DirectionName(direction), "bound SA ", key.spi, " to ",
                                             key.destination));
   }
   auto m = DeleteStateMessage(id.first, id.second);
@@ -221,11 +224,7 @@ absl::Status XfrmDatapath::RemoveSa(Direction direction, const SaKey& key) {
   // Gone already (a hard expiry we have not read yet) is as good as removed;
   // any other failure keeps the SA ours, so a retry can remove it.
   if (!s.ok() && s.code() != absl::StatusCode::kNotFound) return s;
-  auto current = current_outbound_.find(sa->entry);
-  if (current != current_outbound_.end() && current->second == id) {
-    current_outbound_.erase(current);  // a pending successor goes in at once
-  }
-  sas_.erase(id);
+  ForgetSaLocked(sas_.find(id));
   SwitchDueLocked(absl::Now());
   return absl::OkStatus();
 }
@@ -243,7 +242,7 @@ absl::StatusOr<SaCounters> XfrmDatapath::Counters(Direction direction, const SaK
     }
   }
   if (FindSaLocked(direction, id) == nullptr) {
-    return absl::NotFoundError(absl::StrCat("no ", DirName(direction), "bound SA ", key.spi, " to ",
+    return absl::NotFoundError(absl::StrCat("no ", DirectionName(direction), "bound SA ", key.spi, " to ",
                                             key.destination));
   }
   auto m = GetStateMessage(id.first, id.second);

@@ -115,6 +115,10 @@ class XfrmDatapath final : public Datapath {
   // Ours and of `direction`, by canonical destination; nullptr otherwise.
   const Sa* FindSaLocked(Direction direction, const SaId& id) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops an SA the kernel no longer has from our books (and as the entry's
+  // current outbound one, so a pending successor goes in at once).
+  std::map<SaId, Sa>::iterator ForgetSaLocked(std::map<SaId, Sa>::iterator it)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // After lost EXPIRE messages: hard for SAs the kernel no longer has, soft
   // for those past a soft limit.
   void ResyncLocked(std::vector<DatapathEvent>& events) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

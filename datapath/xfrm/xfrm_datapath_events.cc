@@ -52,13 +52,7 @@ void XfrmDatapath::OnKernelMessage(const nlmsghdr* message, std::vector<Datapath
     events.push_back(DatapathEvent{
         e->hard ? DatapathEvent::Kind::kHardExpire : DatapathEvent::Kind::kSoftExpire,
         it->second.entry, it->second.direction, SaKey{e->state.destination, e->state.spi}});
-    if (e->hard) {  // the kernel deleted it (xfrm_timer_handler)
-      auto current = current_outbound_.find(it->second.entry);
-      if (current != current_outbound_.end() && current->second == it->first) {
-        current_outbound_.erase(current);
-      }
-      sas_.erase(it);
-    }
+    if (e->hard) ForgetSaLocked(it);  // the kernel deleted it (xfrm_timer_handler)
   }
 }
 
@@ -80,11 +74,7 @@ void XfrmDatapath::ResyncLocked(std::vector<DatapathEvent>& events) {
     if (k == kernel.end()) {  // hard-expired while we were not listening
       events.push_back(DatapathEvent{DatapathEvent::Kind::kHardExpire, it->second.entry,
                                      it->second.direction, key});
-      auto current = current_outbound_.find(it->second.entry);
-      if (current != current_outbound_.end() && current->second == it->first) {
-        current_outbound_.erase(current);
-      }
-      it = sas_.erase(it);
+      it = ForgetSaLocked(it);
       continue;
     }
     const KernelState& st = k->second;

@@ -20,11 +20,10 @@ namespace {
 using testing::EventRecorder;
 using testing::Shell;
 
-constexpr char kSetup[] =
-    // A veth, not lo: the kernel does no XFRM lookup for loopback traffic.
-    "ip link add v0 type veth peer name v1 && ip link set v0 up && ip link set v1 up && "
-    "ip addr add 198.18.49.1/24 dev v0 && ip route add 198.18.50.0/24 dev v0 && "
-    "ip -6 addr add fd00:49::1/64 dev v0 nodad && ip -6 route add fd00:50::/64 dev v0";
+const std::string kSetup = std::string(testing::kVethSetup) +
+                           " && ip route add 198.18.50.0/24 dev v0 && "
+                           "ip -6 addr add fd00:49::1/64 dev v0 nodad && "
+                           "ip -6 route add fd00:50::/64 dev v0";
 
 SpdEntry Protect(uint32_t id = 1) {
   SpdEntry e;

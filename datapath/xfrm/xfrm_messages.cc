@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/wiped_array.h"
 #include "datapath/xfrm/xfrm_algorithms.h"
 
 namespace ikeless::datapath::xfrm {
@@ -102,16 +103,6 @@ KernelState StateOf(const xfrm_usersa_info& s) {
   return k;
 }
 
-// Key material goes through here: wiped on every path out.
-class KeyBuffer {
- public:
-  ~KeyBuffer() { OPENSSL_cleanse(buf_, sizeof buf_); }
-  unsigned char* data() { return buf_; }
-  static constexpr size_t kSize = 512;
-
- private:
-  alignas(8) unsigned char buf_[kSize] = {};
-};
 
 }  // namespace
 
@@ -275,10 +266,10 @@ absl::StatusOr<NetlinkMessage> StateMessage(const v1::SaParameters& sa, const St
   // outer family and IPv6-in-IPv4 never matches (strongSwan sets it too).
   if (info->mode == XFRM_MODE_TUNNEL) info->flags |= XFRM_STATE_AF_UNSPEC;
 
-  KeyBuffer kb;
+  WipedArray<512> kb;  // the algorithm attributes with their keys
   const std::string& key = sa.encryption_key();
   if (!algorithms->aead.empty()) {
-    auto* aead = reinterpret_cast<xfrm_algo_aead*>(kb.data());
+    auto* aead = reinterpret_cast<xfrm_algo_aead*>(kb.bytes);
     size_t len = key.size() + sa.salt().size();
     std::strncpy(aead->alg_name, algorithms->aead.c_str(), sizeof aead->alg_name - 1);
     aead->alg_key_len = static_cast<unsigned>(len * 8);
@@ -287,13 +278,13 @@ absl::StatusOr<NetlinkMessage> StateMessage(const v1::SaParameters& sa, const St
     std::memcpy(aead->alg_key + key.size(), sa.salt().data(), sa.salt().size());
     if (!m.AddAttr(XFRMA_ALG_AEAD, aead, sizeof(xfrm_algo_aead) + len)) return TooLong();
   } else {
-    auto* crypt = reinterpret_cast<xfrm_algo*>(kb.data());
+    auto* crypt = reinterpret_cast<xfrm_algo*>(kb.bytes);
     std::strncpy(crypt->alg_name, algorithms->cipher.c_str(), sizeof crypt->alg_name - 1);
     crypt->alg_key_len = static_cast<unsigned>(key.size() * 8);
     std::memcpy(crypt->alg_key, key.data(), key.size());
     if (!m.AddAttr(XFRMA_ALG_CRYPT, crypt, sizeof(xfrm_algo) + key.size())) return TooLong();
-    OPENSSL_cleanse(kb.data(), KeyBuffer::kSize);
-    auto* auth = reinterpret_cast<xfrm_algo_auth*>(kb.data());
+    OPENSSL_cleanse(kb.bytes, kb.size());
+    auto* auth = reinterpret_cast<xfrm_algo_auth*>(kb.bytes);
     const std::string& ikey = sa.integrity_key();
     std::strncpy(auth->alg_name, algorithms->auth.c_str(), sizeof auth->alg_name - 1);
     auth->alg_key_len = static_cast<unsigned>(ikey.size() * 8);

@@ -8,9 +8,9 @@
 #include <cstring>
 #include <memory>
 
-#include <openssl/crypto.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/wiped_array.h"
 
 namespace ikeless::datapath::xfrm {
 namespace {
@@ -19,16 +19,7 @@ constexpr size_t kReceiveBuffer = 64 * 1024;  // dumps come in batches of messag
 
 // What the kernel sends back may hold SA keys (a GETSA answer, a state
 // dump, other daemons' SAs included): wiped before it is freed.
-class ReceiveBuffer {
- public:
-  ReceiveBuffer() : bytes_(new char[kReceiveBuffer]) {}
-  ~ReceiveBuffer() { OPENSSL_cleanse(bytes_.get(), kReceiveBuffer); }
-  char* data() { return bytes_.get(); }
-  size_t size() const { return kReceiveBuffer; }
-
- private:
-  std::unique_ptr<char[]> bytes_;
-};
+using ReceiveBuffer = WipedArray<kReceiveBuffer>;
 
 absl::Status KernelError(int error, const char* what) {
   absl::StatusCode code = absl::StatusCode::kFailedPrecondition;
@@ -80,26 +71,23 @@ absl::Status XfrmSocket::Send(NetlinkMessage& m, const char* what) {
   return absl::OkStatus();
 }
 
-absl::Status XfrmSocket::Transact(NetlinkMessage& m, const char* what, const Handler& on_reply) {
-  m.header()->nlmsg_flags |= NLM_F_ACK;
-  if (auto s = Send(m, what); !s.ok()) return s;
-  const uint32_t seq = m.header()->nlmsg_seq;
-  ReceiveBuffer buf;
+absl::Status XfrmSocket::AwaitReplies(uint32_t seq, const char* what, const Handler& on_reply) {
+  auto buf = std::make_unique<ReceiveBuffer>();
   while (true) {
-    ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
+    ssize_t n = recv(fd_, buf->bytes, buf->size(), 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       return absl::InternalError(absl::StrCat(what, ": recv: ", std::strerror(errno)));
     }
     int len = static_cast<int>(n);
-    for (auto* r = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(r, len);
+    for (auto* r = reinterpret_cast<nlmsghdr*>(buf->bytes); NLMSG_OK(r, len);
          r = NLMSG_NEXT(r, len)) {
       if (r->nlmsg_seq != seq) continue;
-      if (r->nlmsg_type == NLMSG_ERROR) {
-        if (r->nlmsg_len < NLMSG_LENGTH(sizeof(nlmsgerr))) {
-          return absl::InternalError(absl::StrCat(what, ": short netlink error"));
-        }
-        int error = -static_cast<nlmsgerr*>(NLMSG_DATA(r))->error;
+      if (r->nlmsg_type == NLMSG_DONE) return absl::OkStatus();  // end of a dump
+      if (r->nlmsg_type == NLMSG_ERROR) {  // error 0 is the acknowledgement
+        int error = r->nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr))
+                        ? -static_cast<nlmsgerr*>(NLMSG_DATA(r))->error
+                        : EIO;
         return error == 0 ? absl::OkStatus() : KernelError(error, what);
       }
       if (on_reply) on_reply(r);
@@ -107,41 +95,26 @@ absl::Status XfrmSocket::Transact(NetlinkMessage& m, const char* what, const Han
   }
 }
 
+absl::Status XfrmSocket::Transact(NetlinkMessage& m, const char* what, const Handler& on_reply) {
+  m.header()->nlmsg_flags |= NLM_F_ACK;
+  if (auto s = Send(m, what); !s.ok()) return s;
+  return AwaitReplies(m.header()->nlmsg_seq, what, on_reply);
+}
+
 absl::Status XfrmSocket::Dump(uint16_t type, const Handler& on_entry) {
   NetlinkMessage m = DumpMessage(type);
   const char* what = type == XFRM_MSG_GETPOLICY ? "dump policies" : "dump states";
   if (auto s = Send(m, what); !s.ok()) return s;
-  const uint32_t seq = m.header()->nlmsg_seq;
-  ReceiveBuffer buf;
-  while (true) {
-    ssize_t n = recv(fd_, buf.data(), buf.size(), 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat(what, ": recv: ", std::strerror(errno)));
-    }
-    int len = static_cast<int>(n);
-    for (auto* r = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(r, len);
-         r = NLMSG_NEXT(r, len)) {
-      if (r->nlmsg_seq != seq) continue;
-      if (r->nlmsg_type == NLMSG_DONE) return absl::OkStatus();
-      if (r->nlmsg_type == NLMSG_ERROR) {
-        int error = r->nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr))
-                        ? -static_cast<nlmsgerr*>(NLMSG_DATA(r))->error
-                        : EIO;
-        return KernelError(error, what);
-      }
-      on_entry(r);
-    }
-  }
+  return AwaitReplies(m.header()->nlmsg_seq, what, on_entry);
 }
 
 absl::Status XfrmSocket::Receive(absl::Duration timeout, const Handler& on_message) {
   pollfd p{fd_, POLLIN, 0};
   int ready = poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (ready <= 0) return absl::OkStatus();
-  ReceiveBuffer buf;
+  auto buf = std::make_unique<ReceiveBuffer>();
   while (true) {
-    ssize_t n = recv(fd_, buf.data(), buf.size(), MSG_DONTWAIT);
+    ssize_t n = recv(fd_, buf->bytes, buf->size(), MSG_DONTWAIT);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) return absl::OkStatus();
       if (errno == ENOBUFS) {
@@ -151,7 +124,7 @@ absl::Status XfrmSocket::Receive(absl::Duration timeout, const Handler& on_messa
       return absl::InternalError(absl::StrCat("XFRM events: recv: ", std::strerror(errno)));
     }
     int len = static_cast<int>(n);
-    for (auto* r = reinterpret_cast<nlmsghdr*>(buf.data()); NLMSG_OK(r, len);
+    for (auto* r = reinterpret_cast<nlmsghdr*>(buf->bytes); NLMSG_OK(r, len);
          r = NLMSG_NEXT(r, len)) {
       on_message(r);
     }

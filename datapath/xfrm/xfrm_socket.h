@@ -48,6 +48,9 @@ class XfrmSocket {
  private:
   explicit XfrmSocket(int fd) : fd_(fd) {}
   absl::Status Send(NetlinkMessage& message, const char* what);
+  // Hands the replies to request `seq` to `on_reply` until the
+  // acknowledgement, the end of a dump, or an error.
+  absl::Status AwaitReplies(uint32_t seq, const char* what, const Handler& on_reply);
 
   int fd_ = -1;
   uint32_t seq_ = 1;
