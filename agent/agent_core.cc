@@ -14,8 +14,15 @@ using datapath::DatapathEvent;
 using datapath::Direction;
 using datapath::SaKey;
 
-AgentCore::SaInfo InfoFor(const v1::SaParameters& sa, uint64_t association_id, absl::Time now) {
-  AgentCore::SaInfo info;
+bool Alive(const std::optional<AgentCore::SaInfo>& sa, absl::Time now) {
+  return sa.has_value() && now < sa->hard_deadline;
+}
+
+}  // namespace
+
+AgentCore::SaInfo AgentCore::InfoFor(const v1::SaParameters& sa, uint64_t association_id,
+                                     absl::Time now) {
+  SaInfo info;
   info.key = {sa.destination(), sa.spi()};
   info.source = sa.source();
   info.association_id = association_id;
@@ -27,8 +34,8 @@ AgentCore::SaInfo InfoFor(const v1::SaParameters& sa, uint64_t association_id, a
   return info;
 }
 
-v1::AgentMessage SaEventFor(v1::SaEvent::Kind kind, const AgentCore::SaInfo& sa,
-                            const datapath::SaCounters* counters = nullptr) {
+v1::AgentMessage AgentCore::SaEventFor(v1::SaEvent::Kind kind, const SaInfo& sa,
+                                       const datapath::SaCounters* counters) {
   v1::AgentMessage m;
   v1::SaEvent* e = m.mutable_sa_event();
   e->set_kind(kind);
@@ -43,23 +50,20 @@ v1::AgentMessage SaEventFor(v1::SaEvent::Kind kind, const AgentCore::SaInfo& sa,
   return m;
 }
 
-bool Alive(const std::optional<AgentCore::SaInfo>& sa, absl::Time now) {
-  return sa.has_value() && now < sa->hard_deadline;
-}
-
-}  // namespace
-
 AgentCore::AgentCore(Options options, std::vector<datapath::SpdEntry> spd,
                      datapath::Datapath* datapath, ControllerLink* link, Clock* clock,
                      RandomSource* random)
-    : options_(options),
-      spd_(spd),
+    : options_(std::move(options)),
       datapath_(datapath),
       link_(link),
       clock_(clock),
       random_(random),
-      client_(options.setup, std::move(spd), clock, random) {
+      layout_(std::move(spd), options_.controller_address),
+      client_(options_.setup, {}, clock, random) {
+  absl::MutexLock dp(&dp_mu_);
+  spd_ = CanonicalSpd(layout_.Plan({})->entries);  // no pushed rules: cannot fail
   absl::MutexLock l(&mu_);
+  client_.ReplaceSpd(spd_, {});
   for (const datapath::SpdEntry& e : spd_) entries_[e.id];
 }
 
@@ -75,7 +79,9 @@ absl::Status AgentCore::Start() {
   datapath_->SetEventSink([this](const DatapathEvent& e) { OnDatapathEvent(e); });
   started_ = true;
   if (absl::Status s = datapath_->SetPolicies(spd_); !s.ok()) return s;
-  LogInfo("agent_core_started").Kv("spd_entries", static_cast<uint64_t>(spd_.size()));
+  LogInfo("agent_core_started")
+      .Kv("spd_entries", static_cast<uint64_t>(spd_.size()))
+      .Kv("controller_bypass", layout_.controller_entry_id() != 0);
   return absl::OkStatus();
 }
 
@@ -178,6 +184,9 @@ void AgentCore::OnDatapathEvent(const DatapathEvent& event) {
             st->soft_expired = false;
             st->rekey_retry_at = absl::InfiniteFuture();
           }
+          // A superseded one was replaced long ago: forgotten quietly.
+          std::erase_if(st->superseded_outbound,
+                        [&](const SaInfo& sa) { return sa.key == event.sa; });
         } else if (st->inbound.has_value() && st->inbound->key == event.sa) {
           gone = std::move(st->inbound);
           st->inbound.reset();
@@ -209,21 +218,32 @@ void AgentCore::OnDatapathEvent(const DatapathEvent& event) {
 void AgentCore::OnControllerMessage(const v1::ControllerMessage& message) {
   absl::MutexLock dp(&dp_mu_);
   Work work;
-  {
-    absl::MutexLock l(&mu_);
-    TakePendingLocked(work);
-    switch (message.body_case()) {
-      case v1::ControllerMessage::kDistribution:
-        AbsorbLocked(client_.OnDistribution(message.distribution()), work);
-        break;
-      case v1::ControllerMessage::kError:
-        AbsorbLocked(client_.OnError(message.error()), work);
-        break;
-      case v1::ControllerMessage::kStartup:
-        AbsorbLocked(client_.OnStartup(message.startup()), work);
-        break;
-      default:
-        break;
+  switch (message.body_case()) {
+    case v1::ControllerMessage::kSpdUpdate:
+      ApplySpdUpdate(message.spd_update(), work);
+      break;
+    case v1::ControllerMessage::kTeardown:
+      Teardown(message.teardown(), work);
+      break;
+    default: {
+      absl::MutexLock l(&mu_);
+      TakePendingLocked(work);
+      switch (message.body_case()) {
+        case v1::ControllerMessage::kDistribution:
+          AbsorbLocked(client_.OnDistribution(message.distribution()), work);
+          break;
+        case v1::ControllerMessage::kError:
+          AbsorbLocked(client_.OnError(message.error()), work);
+          break;
+        case v1::ControllerMessage::kStartup:
+          AbsorbLocked(client_.OnStartup(message.startup()), work);
+          break;
+        case v1::ControllerMessage::kRekey:
+          RekeyNowLocked(message.rekey(), work);
+          break;
+        default:
+          break;
+      }
     }
   }
   Execute(work);
@@ -283,96 +303,6 @@ absl::Time AgentCore::NextDeadline() const {
   return next;
 }
 
-void AgentCore::Execute(Work& work) {
-  for (Op& op : work.ops) {
-    switch (op.kind) {
-      case Op::Kind::kInstall:
-        Install(op, work);
-        break;
-      case Op::Kind::kDropHeld:
-        datapath_->DropHeld(op.spd_entry);  // S37
-        break;
-      case Op::Kind::kRemoveInbound:
-        RemoveInbound(op, work);
-        break;
-    }
-  }
-  work.ops.clear();
-}
-
-void AgentCore::Install(Op& op, Work& work) {
-  const uint32_t e = op.spd_entry;
-  const v1::Distribution& d = op.setup.distribution;
-  // Inbound first: the peer may switch to its new outbound SA (our new
-  // inbound) as soon as it has installed it.
-  absl::Status s = datapath_->InstallSa(e, Direction::kInbound, d.inbound());
-  const bool inbound_in = s.ok();
-  // Then outbound, which the datapath switches over to make-before-break.
-  if (s.ok()) s = datapath_->InstallSa(e, Direction::kOutbound, d.outbound());
-  if (s.ok()) datapath_->ReleaseHeld(e);  // S36/S46; harmless if none held
-  if (!s.ok()) {
-    LogError("sa_install_failed")
-        .Kv("entry", e)
-        .Kv("request_id", op.setup.request_id)
-        .Kv("direction", inbound_in ? "out" : "in")
-        .Kv("reason", s.message());
-    if (inbound_in) {
-      absl::Status r = datapath_->RemoveSa(Direction::kInbound,
-                                           SaKey{d.inbound().destination(), d.inbound().spi()});
-      if (!r.ok()) LogWarning("sa_remove_failed").Kv("entry", e).Kv("reason", r.message());
-    }
-    datapath_->DropHeld(e);  // S37: the setup failed after all
-  }
-  absl::MutexLock l(&mu_);
-  EntryState& st = entries_[e];
-  st.installing = false;
-  if (!s.ok()) {
-    client_.ReleaseSpi(op.setup.spi);
-    ScheduleRekeyRetryLocked(e, st);
-    return;
-  }
-  const absl::Time now = clock_->Now();
-  if (st.inbound.has_value()) {
-    // The previous inbound SA still receives what the peer sent before it
-    // switched; it goes after the grace. The previous outbound SA is
-    // replaced by the datapath.
-    st.retiring.push_back({std::move(*st.inbound), now + options_.old_sa_grace});
-  }
-  st.inbound = InfoFor(d.inbound(), d.association_id(), now);
-  st.outbound = InfoFor(d.outbound(), d.association_id(), now);
-  st.soft_expired = false;
-  st.rekey_retry_at = absl::InfiniteFuture();
-  work.messages.push_back(SaEventFor(v1::SaEvent::INSTALLED, *st.inbound));
-  work.messages.push_back(SaEventFor(v1::SaEvent::INSTALLED, *st.outbound));
-  LogInfo("sa_installed")
-      .Kv("entry", e)
-      .Kv("association", d.association_id())
-      .Kv("spi_in", st.inbound->key.spi)
-      .Kv("spi_out", st.outbound->key.spi)
-      .Kv("soft_seconds", st.outbound->soft_seconds);
-}
-
-void AgentCore::RemoveInbound(const Op& op, Work& work) {
-  absl::StatusOr<datapath::SaCounters> counters =
-      datapath_->Counters(Direction::kInbound, op.key);
-  absl::Status s = datapath_->RemoveSa(Direction::kInbound, op.key);
-  absl::MutexLock l(&mu_);
-  EntryState& st = entries_[op.spd_entry];
-  auto it = std::find_if(st.retiring.begin(), st.retiring.end(),
-                         [&](const Retiring& r) { return r.sa.key == op.key; });
-  if (it == st.retiring.end()) return;  // hard-expired meanwhile; forgotten there
-  if (!s.ok() && !absl::IsNotFound(s)) {
-    LogWarning("sa_remove_failed").Kv("entry", op.spd_entry).Kv("reason", s.message());
-    it->remove_at = clock_->Now() + options_.old_sa_grace;  // try again
-    return;
-  }
-  work.messages.push_back(
-      SaEventFor(v1::SaEvent::DELETED, it->sa, counters.ok() ? &*counters : nullptr));
-  LogInfo("sa_retired").Kv("entry", op.spd_entry).Kv("spi", op.key.spi);
-  client_.ReleaseSpi(op.key.spi);
-  st.retiring.erase(it);
-}
-
 void AgentCore::Finish(Work& work, bool wake) {
   for (const v1::AgentMessage& m : work.messages) {
     if (!link_->Send(m)) {
@@ -409,6 +339,16 @@ std::optional<AgentCore::EntryStatus> AgentCore::Entry(uint32_t spd_entry) const
 bool AgentCore::SpiInUse(uint32_t spi) const {
   absl::MutexLock l(&mu_);
   return client_.SpiInUse(spi);
+}
+
+std::vector<datapath::SpdEntry> AgentCore::Spd() const {
+  absl::MutexLock dp(&dp_mu_);
+  return spd_;
+}
+
+uint64_t AgentCore::pushed_revision() const {
+  absl::MutexLock dp(&dp_mu_);
+  return pushed_.revision();
 }
 
 }  // namespace ikeless::agent

@@ -7,6 +7,9 @@
 // the controller distributes make-before-break, tells the datapath to
 // release (S36) or drop (S37) held packets, rekeys before the soft lifetime
 // ends (FIG. 27) and removes superseded inbound SAs after a grace period.
+// It also keeps the node's SPD as the controller pushes it (SpdUpdate, laid
+// out by agent/spd_layout.h), tears down and rekeys associations when the
+// controller says so (Teardown, RekeyNow): agent_core_spd.cc.
 //
 // Threads: OnControllerMessage() and OnConnected() come from the stream
 // thread, OnDatapathEvent() from the datapath's thread, Tick() from a timer
@@ -14,7 +17,9 @@
 // released, serialised by `dp_mu_` (taken first, never on the datapath's
 // thread), so a datapath that raises events while holding its own locks
 // cannot deadlock with us. OnDatapathEvent() never calls the datapath: what
-// it decides for the datapath waits for the next Tick().
+// it decides for the datapath waits for the next Tick(). The SPD (spd_,
+// the layout and the pushed revision) changes only under `dp_mu_`, so no
+// install or removal runs while it changes.
 
 #include <cstdint>
 #include <functional>
@@ -28,7 +33,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "agent/controller_link.h"
+#include "agent/pushed_spd.h"
 #include "agent/setup_client.h"
+#include "agent/spd_layout.h"
+#include "agent/spd_listener.h"
+#include "common/address.h"
 #include "common/clock.h"
 #include "common/random.h"
 #include "datapath/datapath.h"
@@ -49,6 +58,12 @@ class AgentCore {
     absl::Duration old_sa_grace = absl::Seconds(10);
     // A rekey that failed is tried again after this while the SA lives.
     absl::Duration rekey_retry = absl::Seconds(10);
+    // The controller's address when the config names it as an IP literal:
+    // always bypassed, after the local rules (agent/spd_layout.h).
+    std::optional<IpAddress> controller_address;
+    // Told of every pushed SPD the datapath applied (the engine's routes,
+    // agent/route_sync.h). May be null; must outlive the core.
+    SpdListener* spd_listener = nullptr;
   };
 
   // An SA the core installed.
@@ -70,7 +85,9 @@ class AgentCore {
     absl::Time rekey_retry_at = absl::InfiniteFuture();
   };
 
-  // `spd` is the node's SPD (FIG. 15); the pointers must outlive the core.
+  // `spd` is the node's own SPD (FIG. 15, the config's rules, ids 1..L);
+  // the controller's bypass and pushed rules follow it. The pointers must
+  // outlive the core.
   AgentCore(Options options, std::vector<datapath::SpdEntry> spd,
             datapath::Datapath* datapath, ControllerLink* link, Clock* clock,
             RandomSource* random);
@@ -93,8 +110,27 @@ class AgentCore {
   void OnDatapathEvent(const datapath::DatapathEvent& event);
 
   // The stream thread: Distribution (S44-S46, S56-S57), SetupError
-  // (S47-S49, S58-S60), RequestStartup (S51-S55).
+  // (S47-S49, S58-S60), RequestStartup (S51-S55); SpdUpdate (applied with
+  // PushedSpd, laid out, ReplaceSpd(), then SpdAck{revision, error}: error
+  // empty when applied; a refused update changes nothing and the error
+  // names the reason in one line); Teardown (every SA of the listed
+  // associations is removed and reported DELETED; the next packet
+  // acquires anew); RekeyNow (entries whose current outbound SA belongs to
+  // a listed association rekey as at soft expiry, make-before-break).
   void OnControllerMessage(const v1::ControllerMessage& message);
+
+  // Replaces the node's SPD at run time with `spd`, the full list in
+  // datapath order (it must pass ValidateSpd(): INVALID_ARGUMENT and
+  // nothing changes). Entries that stay with the same traffic, action and
+  // peer keep their setups and SAs. For every entry that is gone or whose
+  // traffic, action or peer changed: (i) its setup in flight fails and
+  // its held packets are dropped (S37), (ii) the datapath gets the new list
+  // (SetPolicies, never a flush), (iii) its SAs (outbound, superseded
+  // outbound, inbound, retiring) are removed from the datapath and
+  // reported DELETED, their SPIs released. A datapath error is returned
+  // after all that: the core has the new SPD, the datapath may hold part of
+  // it, and the next successful call makes them agree.
+  absl::Status ReplaceSpd(std::vector<datapath::SpdEntry> spd);
 
   // The stream is up again (after Hello/Welcome): resend what is
   // outstanding with the same ids and SPIs.
@@ -111,6 +147,10 @@ class AgentCore {
   std::vector<SetupInfo> InFlightSetups() const;
   std::optional<EntryStatus> Entry(uint32_t spd_entry) const;
   bool SpiInUse(uint32_t spi) const;
+  // The SPD the datapath has (local, controller bypass, pushed).
+  std::vector<datapath::SpdEntry> Spd() const;
+  // The pushed SPD's revision applied; 0 before the first snapshot.
+  uint64_t pushed_revision() const;
 
  private:
   struct Retiring {
@@ -119,6 +159,9 @@ class AgentCore {
   };
   struct EntryState {
     std::optional<SaInfo> outbound;
+    // Replaced outbound SAs: the datapath stops using them and removes them
+    // at hard expiry; tracked so that a teardown removes them at once.
+    std::vector<SaInfo> superseded_outbound;
     std::optional<SaInfo> inbound;
     std::vector<Retiring> retiring;
     bool soft_expired = false;
@@ -137,6 +180,16 @@ class AgentCore {
     std::vector<Op> ops;
     std::vector<v1::AgentMessage> messages;
   };
+  // An SA the core removes itself (its entry left the SPD, or a teardown).
+  struct Removal {
+    uint32_t spd_entry = 0;
+    datapath::Direction direction = datapath::Direction::kOutbound;
+    SaInfo sa;
+  };
+
+  static SaInfo InfoFor(const v1::SaParameters& sa, uint64_t association_id, absl::Time now);
+  static v1::AgentMessage SaEventFor(v1::SaEvent::Kind kind, const SaInfo& sa,
+                                     const datapath::SaCounters* counters = nullptr);
 
   EntryState* StateLocked(uint32_t spd_entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Turns the setup client's decisions into messages and datapath work.
@@ -145,7 +198,26 @@ class AgentCore {
   void ScheduleRekeyRetryLocked(uint32_t spd_entry, EntryState& st)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void TakePendingLocked(Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Moves the SAs of `st` that `pick` selects into `removals`
+  // (agent_core_spd.cc).
+  static void TakeSas(uint32_t spd_entry, EntryState& st,
+                      const std::function<bool(const SaInfo&)>& pick,
+                      std::vector<Removal>& removals);
+  void RekeyNowLocked(const v1::RekeyNow& rekey, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  // agent_core_spd.cc: SPD changes and teardowns, under dp_mu_.
+  absl::Status ReplaceSpdLocked(std::vector<datapath::SpdEntry> spd, Work& work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  void ApplySpdUpdate(const v1::SpdUpdate& update, Work& work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  void Teardown(const v1::Teardown& teardown, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // Removes `removals` from the datapath, reports them DELETED and
+  // releases the inbound SPIs of those that are gone.
+  void RemoveSas(const std::vector<Removal>& removals, Work& work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+
+  // agent_core_install.cc.
   void Execute(Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void Install(Op& op, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveInbound(const Op& op, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_)
@@ -154,14 +226,16 @@ class AgentCore {
   void Finish(Work& work, bool wake = true) ABSL_LOCKS_EXCLUDED(mu_);
 
   const Options options_;
-  const std::vector<datapath::SpdEntry> spd_;
   datapath::Datapath* const datapath_;
   ControllerLink* const link_;
   Clock* const clock_;
   RandomSource* const random_;
 
-  absl::Mutex dp_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  mutable absl::Mutex dp_mu_ ABSL_ACQUIRED_BEFORE(mu_);
   bool started_ ABSL_GUARDED_BY(dp_mu_) = false;
+  std::vector<datapath::SpdEntry> spd_ ABSL_GUARDED_BY(dp_mu_);  // what the datapath has
+  SpdLayout layout_ ABSL_GUARDED_BY(dp_mu_);
+  PushedSpd pushed_ ABSL_GUARDED_BY(dp_mu_);  // the revision applied
 
   mutable absl::Mutex mu_;
   SetupClient client_ ABSL_GUARDED_BY(mu_);

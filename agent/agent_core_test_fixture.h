@@ -76,9 +76,9 @@ class AgentCoreTest : public ::testing::Test {
  protected:
   void SetUp() override { Restart({}); }
 
-  void Restart(AgentCore::Options options) {
+  void Restart(AgentCore::Options options, std::vector<SpdEntry> spd = Spd()) {
     core_.reset();
-    core_ = std::make_unique<AgentCore>(options, Spd(), &dp_, &link_, &clock_, &random_);
+    core_ = std::make_unique<AgentCore>(options, std::move(spd), &dp_, &link_, &clock_, &random_);
     ASSERT_TRUE(core_->Start().ok());
     dp_.ClearCalls();
   }

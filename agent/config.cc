@@ -66,6 +66,15 @@ absl::StatusOr<LoadedConfig> ParseConfig(const std::string& text, const std::str
   if (esp->udp_port() > 65535) return Invalid(origin, "esp.udp_port", "must be 1..65535");
   if (esp->socket_mark() == 0) esp->set_socket_mark(0x1e5);
   if (esp->listen_address().empty()) esp->set_listen_address(c.addresses(0));
+  if (!esp->has_manage_routes()) esp->set_manage_routes(true);
+  if (esp->route_table() == 0) esp->set_route_table(0x1e5);
+  if (esp->route_table() >= 253 && esp->route_table() <= 255) {
+    return Invalid(origin, "esp.route_table", "253..255 are the kernel's default, main and local tables");
+  }
+  if (esp->route_rule_priority() == 0) esp->set_route_rule_priority(0x1e5);
+  if (esp->route_rule_priority() >= 32766) {
+    return Invalid(origin, "esp.route_rule_priority", "must be 1..32765 (before the main table's rule)");
+  }
   if (c.has_xfrm()) {
     v1::XfrmConfig* x = c.mutable_xfrm();
     if (x->reqid_base() == 0) x->set_reqid_base(0x1e50000);

@@ -93,6 +93,35 @@ TEST(AgentConfig, TlsIsRequiredUnlessInsecure) {
   EXPECT_NE(r.status().message().find("insecure: do not combine"), std::string::npos);
 }
 
+// With a pushed SPD a node's config is only who it is, where the
+// controller is, TLS and the datapath.
+TEST(AgentConfig, SpdRulesAreOptionalAndRoutesAreManagedByDefault) {
+  auto c = ParseConfig(R"(
+node_name: "gw-a"
+controller: "198.18.100.1:50051"
+addresses: "198.18.0.1"
+tls { ca_file: "ca.crt" cert_file: "gw-a.crt" key_file: "gw-a.key" }
+esp { tun_name: "ikl0" }
+)",
+                       "a.conf");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_TRUE(c->spd.empty());
+  EXPECT_TRUE(c->config.esp().manage_routes());
+  EXPECT_EQ(c->config.esp().route_table(), 485u);
+  EXPECT_EQ(c->config.esp().route_rule_priority(), 485u);
+  auto off = ParseConfig(std::string(kGood) +
+                             "esp { manage_routes: false route_table: 100 route_rule_priority: 90 }",
+                         "a.conf");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE(off->config.esp().manage_routes());
+  EXPECT_EQ(off->config.esp().route_table(), 100u);
+  EXPECT_EQ(off->config.esp().route_rule_priority(), 90u);
+  auto main_table = ParseConfig(std::string(kGood) + "esp { route_table: 254 }", "a.conf");
+  EXPECT_NE(main_table.status().message().find("esp.route_table"), std::string::npos);
+  auto late = ParseConfig(std::string(kGood) + "esp { route_rule_priority: 32766 }", "a.conf");
+  EXPECT_NE(late.status().message().find("esp.route_rule_priority"), std::string::npos);
+}
+
 TEST(AgentConfig, MissingFileIsNotFound) {
   auto r = LoadConfigFile("/nonexistent/agent.conf");
   ASSERT_FALSE(r.ok());

@@ -12,6 +12,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -19,6 +20,9 @@
 #include "agent/config.h"
 #include "agent/datapath_factory.h"
 #include "agent/enrollment.h"
+#include "agent/netlink_route_table.h"
+#include "agent/route_sync.h"
+#include "agent/spd_layout.h"
 #include "agent/stream_client.h"
 #include "common/clock.h"
 #include "common/log.h"
@@ -150,6 +154,28 @@ int main(int argc, char** argv) {
   ikeless::agent::AgentCore::Options core_options;
   core_options.setup.resend_interval = absl::Milliseconds(config.setup().resend_interval_ms());
   core_options.setup.max_attempts = static_cast<int>(config.setup().max_attempts());
+  // The controller's own address is always bypassed (when it is one).
+  core_options.controller_address = ikeless::agent::ControllerAddressOf(config.controller());
+  if (!core_options.controller_address.has_value() &&
+      !absl::StartsWith(config.controller(), "unix:")) {
+    ikeless::LogWarning("controller_not_bypassed")
+        .Kv("controller", config.controller())
+        .Kv("why", "not an IP literal: make sure no pushed rule covers the controller's address");
+  }
+  // The engine's routes for pushed rules (kernel XFRM needs none).
+  std::unique_ptr<ikeless::agent::NetlinkRouteTable> route_table;
+  std::unique_ptr<ikeless::agent::RouteSync> routes;
+  if (!config.has_xfrm() && config.esp().manage_routes()) {
+    auto opened = ikeless::agent::NetlinkRouteTable::Open(config.esp().tun_name());
+    if (!opened.ok()) return Fail(1, std::string(opened.status().message()));
+    route_table = std::move(*opened);
+    ikeless::agent::RoutingOptions ro;
+    ro.table = config.esp().route_table();
+    ro.mark = config.esp().socket_mark();
+    ro.rule_priority = config.esp().route_rule_priority();
+    routes = std::make_unique<ikeless::agent::RouteSync>(route_table.get(), ro);
+    core_options.spd_listener = routes.get();
+  }
   auto core = std::make_unique<ikeless::agent::AgentCore>(
       core_options, loaded->spd, datapath->get(), &client, ikeless::SystemClock::Get(),
       ikeless::CryptoRandom::Get());
@@ -162,7 +188,9 @@ int main(int argc, char** argv) {
         .Kv("node", config.node_name())
         .Kv("controller", config.controller())
         .Kv("datapath", (*datapath)->capabilities().datapath())
-        .Kv("spd_entries", static_cast<uint64_t>(loaded->spd.size()));
+        .Kv("spd_entries", static_cast<uint64_t>(loaded->spd.size()))
+        .Kv("controller_bypass", core_options.controller_address.has_value())
+        .Kv("manage_routes", routes != nullptr);
     // Renews the certificate before it expires; the stream reconnects with
     // the new one and the SAs carry on.
     absl::Mutex renew_mu;
@@ -190,10 +218,18 @@ int main(int argc, char** argv) {
       stopping = true;
     }
     renewer.join();
-    ikeless::LogInfo("agent_stopping").Kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    ikeless::LogInfo("agent_stopping")
+        .Kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT")
+        .Kv("spd_revision", core->pushed_revision());
     client.Stop();
   }
   core.reset();
+  if (routes != nullptr) {
+    // The routes this agent made go before the TUN does.
+    if (absl::Status s = routes->Clear(); !s.ok()) {
+      ikeless::LogWarning("routes_not_removed").Kv("reason", s.message());
+    }
+  }
   datapath->reset();  // closes the TUN device; installed SAs go with it
   return 0;
 }

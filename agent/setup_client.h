@@ -118,10 +118,19 @@ class SetupClient {
   // with success. Unknown or stale request ids are ignored.
   SetupOutput OnDistribution(const v1::Distribution& distribution);
 
-  // S47-S49 / S58-S60: a SetupError for an outstanding request. CONFLICT
-  // re-chooses id and SPI (S48); UNAVAILABLE changes nothing (the resends
-  // continue); every other code ends the setup with failure.
+  // S47-S49 / S58-S60 (setup_client_errors.cc): a SetupError for an
+  // outstanding request. CONFLICT re-chooses id and SPI (S48); UNAVAILABLE
+  // changes nothing (the resends continue); every other code ends the
+  // setup with failure.
   SetupOutput OnError(const v1::SetupError& error);
+
+  // The SPD changed at run time (a pushed SPD, agent/agent_core.h): takes
+  // `spd` (which must pass ValidateSpd()) and ends, with ABORTED, every
+  // setup in flight whose entry is gone from it or listed in `reset` (an
+  // entry whose traffic or peer changed: its request asked about something
+  // else). Those results carry packet_waiting as usual so the caller drops
+  // the held packets (S37).
+  SetupOutput ReplaceSpd(std::vector<datapath::SpdEntry> spd, const std::set<uint32_t>& reset);
 
   // S43: resends what is due and fails setups whose last try went
   // unanswered for one interval.
@@ -157,6 +166,7 @@ class SetupClient {
     absl::Time next_send;
   };
 
+  // S42, with the entry's inner prefixes as SaRequest.traffic.
   v1::SaRequest RequestFor(uint32_t spd_entry, const Setup& setup) const;
   // S42/S48: the next sequential id, past every id in `excluded`.
   uint64_t NewRequestId(const std::set<uint64_t>& excluded);

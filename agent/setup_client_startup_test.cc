@@ -160,5 +160,41 @@ TEST_F(SetupClientTest, AddressesAreComparedCanonically) {
   EXPECT_EQ(out.requests[0].peer(), "fd00::2");
 }
 
+TEST_F(SetupClientTest, S42_RequestsCarryTheEntrysTraffic) {
+  v1::SaRequest r = BeginOne(1);
+  EXPECT_EQ(r.traffic().local(), "198.18.10.0/24");
+  EXPECT_EQ(r.traffic().remote(), "198.18.20.0/24");
+}
+
+// The SPD changes at run time: setups of entries that leave or change end
+// (ABORTED, packet_waiting kept so the caller drops the held packets);
+// others go on; a new entry is usable at once.
+TEST_F(SetupClientTest, ReplaceSpdEndsTheSetupsOfEntriesThatLeaveOrChange) {
+  BeginOne(1, SetupTrigger::kAcquire);
+  v1::SaRequest r2 = BeginOne(2, SetupTrigger::kRekey);
+  SpdEntry e5 = Entry(5, k2b);
+  e5.remote_prefix = "198.18.50.0/24";
+  std::vector<SpdEntry> next = {Entry(2, k2c, 6, 443), e5};
+  SetupOutput out = client_.ReplaceSpd(next, {});
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_EQ(out.results[0].spd_entry, 1u);
+  EXPECT_EQ(out.results[0].status.code(), absl::StatusCode::kAborted);
+  EXPECT_NE(out.results[0].status.message().find("removed"), std::string::npos);
+  EXPECT_TRUE(out.results[0].packet_waiting);
+  EXPECT_FALSE(client_.SpiInUse(out.results[0].spi));
+  EXPECT_TRUE(client_.InFlight(2));
+  EXPECT_EQ(client_.FindEntry(1), nullptr);
+  EXPECT_EQ(BeginOne(5).traffic().remote(), "198.18.50.0/24");
+
+  out = client_.ReplaceSpd(next, {2});
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_EQ(out.results[0].spd_entry, 2u);
+  EXPECT_EQ(out.results[0].request_id, r2.id());
+  EXPECT_FALSE(out.results[0].packet_waiting);
+  EXPECT_NE(out.results[0].status.message().find("changed"), std::string::npos);
+  EXPECT_TRUE(client_.InFlight(5));
+  EXPECT_TRUE(client_.OnDistribution(Dist(r2, 6100)).results.empty()) << "its answer is stale";
+}
+
 }  // namespace
 }  // namespace ikeless::agent

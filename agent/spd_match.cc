@@ -19,6 +19,14 @@ std::string CanonicalOrSelf(const std::string& text) {
   return ip.ok() ? ip->ToString() : text;
 }
 
+std::string CanonicalCidrOrSelf(const std::string& text) {
+  auto m = AddressMatch::Parse(text);
+  if (!m.ok() || m->is_wildcard()) return text;
+  std::string s = m->ToString();  // a full-length prefix prints as the address
+  if (s.find('/') == std::string::npos) s += s.find(':') == std::string::npos ? "/32" : "/128";
+  return s;
+}
+
 absl::Status ValidateSpd(const std::vector<SpdEntry>& spd) {
   std::set<uint32_t> ids;
   for (const SpdEntry& e : spd) {
@@ -58,6 +66,8 @@ std::vector<SpdEntry> CanonicalSpd(std::vector<SpdEntry> spd) {
   for (SpdEntry& e : spd) {
     if (!e.setup_peer.empty()) e.setup_peer = CanonicalOrSelf(e.setup_peer);
     if (!e.local_address.empty()) e.local_address = CanonicalOrSelf(e.local_address);
+    e.local_prefix = CanonicalCidrOrSelf(e.local_prefix);
+    e.remote_prefix = CanonicalCidrOrSelf(e.remote_prefix);
   }
   return spd;
 }
@@ -66,9 +76,16 @@ const SpdEntry* MatchStartup(const std::vector<SpdEntry>& canonical_spd,
                              const v1::RequestStartup& startup) {
   const std::string peer = CanonicalOrSelf(startup.peer());
   const std::string local = startup.local().empty() ? "" : CanonicalOrSelf(startup.local());
+  // The requester's traffic, already turned to our view by the controller.
+  const std::string inner_local =
+      startup.traffic().local().empty() ? "" : CanonicalCidrOrSelf(startup.traffic().local());
+  const std::string inner_remote =
+      startup.traffic().remote().empty() ? "" : CanonicalCidrOrSelf(startup.traffic().remote());
   for (const SpdEntry& e : canonical_spd) {
     if (!NeedsSetup(e) || e.setup_peer != peer) continue;
     if (!local.empty() && e.local_address != local) continue;
+    if (!inner_local.empty() && e.local_prefix != inner_local) continue;
+    if (!inner_remote.empty() && e.remote_prefix != inner_remote) continue;
     if (e.protocol != startup.selector().protocol() || e.port != startup.selector().port()) {
       continue;
     }

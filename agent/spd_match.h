@@ -22,17 +22,28 @@ bool NeedsSetup(const datapath::SpdEntry& entry);
 // The canonical spelling of an address, or `text` itself if it is none.
 std::string CanonicalOrSelf(const std::string& text);
 
+// The canonical CIDR form of a prefix or address ("198.18.0.1" ->
+// "198.18.0.1/32", "FD00:0::/64" -> "fd00::/64"), or `text` itself if it is
+// none (or the wildcard).
+std::string CanonicalCidrOrSelf(const std::string& text);
+
 // INVALID_ARGUMENT naming the entry unless ids are unique and > 0 and every
 // entry that NeedsSetup() has a valid setup_peer and local_address, of one
 // family and different.
 absl::Status ValidateSpd(const std::vector<datapath::SpdEntry>& spd);
 
-// `spd` with setup_peer and local_address in canonical form.
+// `spd` with setup_peer and local_address in canonical form, and the
+// prefixes in canonical CIDR form.
 std::vector<datapath::SpdEntry> CanonicalSpd(std::vector<datapath::SpdEntry> spd);
 
 // S52: the first entry of `canonical_spd`, in SPD order, that NeedsSetup()
 // with setup_peer == startup.peer, local_address == startup.local when that
-// is set, and the startup's protocol and port. nullptr: S53.
+// is set, the startup's protocol and port, and, when the startup states its
+// traffic (the requester's prefixes seen from us), local_prefix ==
+// traffic.local and remote_prefix == traffic.remote (each when non-empty,
+// compared in canonical CIDR form). So several PROTECT entries toward one
+// peer (an IPv4 and an IPv6 site pair behind the same gateways) each answer
+// for their own SAs. nullptr: S53.
 const datapath::SpdEntry* MatchStartup(const std::vector<datapath::SpdEntry>& canonical_spd,
                                        const v1::RequestStartup& startup);
 

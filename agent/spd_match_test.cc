@@ -83,5 +83,37 @@ TEST(SpdMatchTest, AddressesCompareCanonically) {
   EXPECT_EQ(CanonicalOrSelf("not an address"), "not an address");
 }
 
+v1::RequestStartup WithTraffic(std::string local, std::string remote) {
+  v1::RequestStartup s = Startup(k2b);
+  s.mutable_traffic()->set_local(std::move(local));
+  s.mutable_traffic()->set_remote(std::move(remote));
+  return s;
+}
+
+// Two PROTECT entries toward one peer (an IPv4 and an IPv6 site pair
+// behind the same gateways): the startup's traffic picks the entry.
+TEST(SpdMatchTest, S52_TrafficPicksAmongEntriesTowardOnePeer) {
+  SpdEntry v4 = Entry(1, k2b);
+  v4.local_prefix = "198.18.10.0/24";
+  v4.remote_prefix = "198.18.20.0/24";
+  SpdEntry v6 = Entry(2, k2b);
+  v6.local_prefix = "FD00:10:0::/64";  // canonicalised by CanonicalSpd
+  v6.remote_prefix = "fd00:20::/64";
+  const std::vector<SpdEntry> spd = CanonicalSpd({v4, v6});
+  EXPECT_EQ(spd[1].local_prefix, "fd00:10::/64");
+  EXPECT_EQ(MatchStartup(spd, WithTraffic("fd00:10::/64", "fd00:20::/64"))->id, 2u);
+  EXPECT_EQ(MatchStartup(spd, WithTraffic("fd00:10:0::/64", "fd00:20::0/64"))->id, 2u)
+      << "compared in canonical form";
+  EXPECT_EQ(MatchStartup(spd, WithTraffic("198.18.10.0/24", "198.18.20.0/24"))->id, 1u);
+  EXPECT_EQ(MatchStartup(spd, WithTraffic("", "fd00:20::/64"))->id, 2u) << "one side stated";
+  EXPECT_EQ(MatchStartup(spd, WithTraffic("198.18.10.0/24", "198.18.21.0/24")), nullptr);
+  EXPECT_EQ(MatchStartup(spd, WithTraffic("198.18.20.0/24", "198.18.10.0/24")), nullptr)
+      << "the recipient's view: local is behind us";
+  EXPECT_EQ(MatchStartup(spd, Startup(k2b))->id, 1u) << "no traffic: the first entry, as before";
+  EXPECT_EQ(CanonicalCidrOrSelf("198.18.0.1"), "198.18.0.1/32");
+  EXPECT_EQ(CanonicalCidrOrSelf("fd00::1/128"), "fd00::1/128");
+  EXPECT_EQ(CanonicalCidrOrSelf("junk"), "junk");
+}
+
 }  // namespace
 }  // namespace ikeless::agent

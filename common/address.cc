@@ -81,6 +81,17 @@ bool AddressMatch::Contains(const IpAddress& a) const {
   return net_.SharesPrefix(a, len_);
 }
 
+std::string AddressMatch::ToCidr() const {
+  if (wildcard_) return "*";
+  return absl::StrCat(net_.ToString(), "/", len_);
+}
+
+bool AddressMatch::Overlaps(const AddressMatch& other) const {
+  if (wildcard_ || other.wildcard_) return true;
+  if (net_.is_v4() != other.net_.is_v4()) return false;
+  return len_ <= other.len_ ? Contains(other.net_) : other.Contains(net_);
+}
+
 std::string AddressMatch::ToString() const {
   if (wildcard_) return "*";
   if (len_ == net_.bits()) return net_.ToString();

@@ -50,6 +50,11 @@ class AddressMatch {
   int specificity() const { return wildcard_ ? -1 : len_; }
   bool Contains(const IpAddress& a) const;
   std::string ToString() const;  // canonical: "*", "198.18.0.0/24", "fd00::1"
+  // Always with a length ("198.18.0.1/32"): the SPD's spelling. "*" stays.
+  std::string ToCidr() const;
+  // Same family and one contains the other (the wildcard overlaps all).
+  bool Overlaps(const AddressMatch& other) const;
+  bool is_v4() const { return net_.is_v4(); }
 
  private:
   bool wildcard_ = false;

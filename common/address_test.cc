@@ -66,3 +66,21 @@ TEST(CanonicalAddress, NamesTheField) {
 
 }  // namespace
 }  // namespace ikeless
+
+namespace ikeless {
+namespace {
+
+TEST(AddressMatch, CidrSpellingAndOverlap) {
+  auto m = [](const char* t) { return *AddressMatch::Parse(t); };
+  EXPECT_EQ(m("198.18.0.1").ToCidr(), "198.18.0.1/32");
+  EXPECT_EQ(m("fd00:0::1").ToCidr(), "fd00::1/128");
+  EXPECT_EQ(m("198.18.10.0/24").ToCidr(), "198.18.10.0/24");
+  EXPECT_TRUE(m("198.18.0.0/16").Overlaps(m("198.18.10.0/24")));
+  EXPECT_TRUE(m("198.18.10.0/24").Overlaps(m("198.18.0.0/16")));
+  EXPECT_FALSE(m("198.18.10.0/24").Overlaps(m("198.18.20.0/24")));
+  EXPECT_FALSE(m("198.18.10.0/24").Overlaps(m("fd00::/8")));
+  EXPECT_TRUE(m("fd00:10::/64").Overlaps(m("fd00:10::1")));
+}
+
+}  // namespace
+}  // namespace ikeless

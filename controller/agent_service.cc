@@ -139,6 +139,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   void OnDone() override {
     if (hello_done_ && service_->registry_->Unregister(this)) {
       LogInfo("agent_disconnected").Kv("node", node_name_).Kv("peer", peer_);
+      if (service_->intent_ != nullptr) service_->intent_->OnDisconnected(node_name_);
       v1::Event e;
       e.set_kind(v1::Event::AGENT_DISCONNECTED);
       e.set_time_unix_micros(absl::ToUnixMicros(service_->clock_->Now()));
@@ -193,6 +194,14 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
         if (m.sa_event().kind() == v1::SaEvent::INSTALLED) {
           service_->dispatcher_->OnInstalled(addresses_, m.sa_event().association_id());
         }
+        return true;
+      case v1::AgentMessage::kSpdAck:
+        if (!hello_done_) {
+          CloseWith(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                 "send Hello before any SpdAck"));
+          return false;
+        }
+        if (service_->intent_ != nullptr) service_->intent_->OnAck(node_name_, m.spd_ack());
         return true;
       default:
         return true;  // an empty or newer message: ignore
@@ -259,6 +268,9 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
     welcome.mutable_welcome()->set_node_name(node_name_);
     for (const auto& a : addresses_) welcome.mutable_welcome()->add_addresses(a);
     Send(welcome);
+    // Then the node's SPD, as a snapshot (DESIGN.md: "a snapshot after
+    // Welcome, then deltas").
+    if (service_->intent_ != nullptr) service_->intent_->OnConnected(node_name_);
     return true;
   }
 

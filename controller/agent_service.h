@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "controller/dispatcher.h"
 #include "controller/event_hub.h"
+#include "controller/intent_service.h"
 #include "controller/request_processor.h"
 #include "controller/revocation_list.h"
 #include "controller/session_registry.h"
@@ -37,6 +38,11 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Session(
       grpc::CallbackServerContext* context) override;
 
+  // Pushes SPDs to the nodes that connect (snapshot after Welcome) and
+  // takes their acknowledgements. Null: no SPD push (tests of the
+  // request path alone).
+  void set_intent(IntentService* intent) { intent_ = intent; }
+
  private:
   friend class SessionReactor;
   Options options_;
@@ -47,6 +53,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   storage::AgentStore* agents_;
   Clock* clock_;
   const RevocationList* revocations_;
+  IntentService* intent_ = nullptr;
 };
 
 }  // namespace ikeless::controller

@@ -40,6 +40,19 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   s->policy_service_ = std::make_unique<PolicyServiceImpl>(
       s->store_.get(), s->store_.get(), s->store_.get(), &s->registry_, &s->events_, clock,
       s->options_.tls.has_value(), s->revocations_.get());
+  IntentService::Deps intent;
+  intent.nodes = s->store_.get();
+  intent.policies = s->store_.get();
+  intent.associations = s->store_.get();
+  intent.registry = &s->registry_;
+  intent.dispatcher = s->dispatcher_.get();
+  intent.events = &s->events_;
+  intent.revocations = s->revocations_.get();
+  intent.clock = clock;
+  s->intent_ = std::make_unique<IntentService>(intent);
+  if (absl::Status l = s->intent_->Load(); !l.ok()) return l;
+  s->agent_service_->set_intent(s->intent_.get());
+  s->policy_service_->set_intent(s->intent_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   // Reflection describes the whole API to anyone who connects; offer it on

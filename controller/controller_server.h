@@ -22,6 +22,7 @@
 #include "controller/enrollment_service.h"
 #include "controller/enrollment_tokens.h"
 #include "controller/event_hub.h"
+#include "controller/intent_service.h"
 #include "controller/policy_service.h"
 #include "controller/request_processor.h"
 #include "controller/revocation_list.h"
@@ -98,6 +99,7 @@ class ControllerServer {
   std::unique_ptr<EnrollmentServiceImpl> enrollment_service_;
   std::unique_ptr<RequestProcessor> processor_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  std::unique_ptr<IntentService> intent_;
   std::unique_ptr<AgentServiceImpl> agent_service_;
   std::unique_ptr<PolicyServiceImpl> policy_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -42,6 +42,8 @@ v1::Association ToAssociation(const storage::AssociationRow& row) {
   a.set_establish_time_unix(UnixSeconds(row.establish_time));
   a.set_expire_time_unix(UnixSeconds(row.expire_time));
   a.set_startups_sent(row.startups_sent);
+  a.set_a_prefix(row.a_prefix);
+  a.set_b_prefix(row.b_prefix);
   return a;
 }
 
@@ -83,6 +85,15 @@ void PolicyServiceImpl::Publish(v1::Event::Kind kind, const std::string& subject
   events_->Publish(e);
 }
 
+void PolicyServiceImpl::PoliciesChanged() {
+  if (intent_ == nullptr) return;
+  // The change is stored; failing to enforce it now is logged, and the next
+  // change (or a restart, which reloads the intent) carries it out.
+  if (absl::Status s = intent_->PoliciesChanged(); !s.ok()) {
+    LogError("policy_enforcement_failed").Kv("error", s.message());
+  }
+}
+
 grpc::Status PolicyServiceImpl::CreatePolicy(grpc::ServerContext* context,
                                              const v1::CreatePolicyRequest* request,
                                              v1::Policy* response) {
@@ -99,6 +110,7 @@ grpc::Status PolicyServiceImpl::CreatePolicy(grpc::ServerContext* context,
   *response = *created;
   LogInfo("policy_created").Kv("policy", p.name()).Kv("match", Describe(*created));
   Publish(v1::Event::POLICY_CREATED, p.name(), Describe(*created));
+  PoliciesChanged();
   return grpc::Status::OK;
 }
 
@@ -130,13 +142,14 @@ grpc::Status PolicyServiceImpl::UpdatePolicy(grpc::ServerContext* context,
   if (absl::Status s = NormalizePolicy(&p, &warnings); !s.ok()) return ToGrpc(s);
   for (const std::string& w : warnings) LogWarning("legacy_algorithm").Kv("policy", p.name()).Kv("detail", w);
   p.set_update_time_unix(absl::ToUnixSeconds(clock_->Now()));
-  // Rows already opened keep the policy they copied (S22); the new one
-  // applies from the next request, i.e. at the latest at the next rekey.
+  // Rows already opened copied the old one (S22): PoliciesChanged() rekeys
+  // them now where the SA parameters differ, or tears them down.
   auto updated = policies_->Update(p, request->expected_revision());
   if (!updated.ok()) return ToGrpc(updated.status());
   *response = *updated;
   LogInfo("policy_updated").Kv("policy", p.name()).Kv("match", Describe(*updated));
   Publish(v1::Event::POLICY_UPDATED, p.name(), Describe(*updated));
+  PoliciesChanged();
   return grpc::Status::OK;
 }
 
@@ -148,6 +161,7 @@ grpc::Status PolicyServiceImpl::DeletePolicy(grpc::ServerContext* context,
   if (absl::Status s = policies_->Delete(request->name()); !s.ok()) return ToGrpc(s);
   LogInfo("policy_deleted").Kv("policy", request->name());
   Publish(v1::Event::POLICY_DELETED, request->name(), "");
+  PoliciesChanged();
   return grpc::Status::OK;
 }
 
@@ -231,6 +245,21 @@ grpc::Status PolicyServiceImpl::CreateEnrollmentToken(
   if (tokens_ == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
                         "enrollment is off: start the controller with --ca_dir");
+  }
+  if (!request->sites().empty()) {
+    // The token names the node's sites too: record the node now, so its
+    // SPD (and its peers') is ready when it first connects.
+    if (intent_ == nullptr) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "sites: nodes are not enabled");
+    }
+    v1::Node node;
+    node.set_name(request->node_name());
+    *node.mutable_addresses() = request->addresses();
+    *node.mutable_sites() = request->sites();
+    auto existing = intent_->GetNode(node.name());
+    auto stored = existing.ok() ? intent_->UpdateNode(node, existing->revision())
+                                : intent_->CreateNode(node);
+    if (!stored.ok()) return ToGrpc(stored.status());
   }
   EnrollmentTokens::Grant grant;
   grant.node_name = request->node_name();

@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "controller/enrollment_tokens.h"
 #include "controller/event_hub.h"
+#include "controller/intent_service.h"
 #include "controller/revocation_list.h"
 #include "controller/session_registry.h"
 #include "proto/admin.grpc.pb.h"
@@ -46,11 +47,29 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
   grpc::Status CreateEnrollmentToken(grpc::ServerContext*, const v1::CreateEnrollmentTokenRequest*,
                                      v1::EnrollmentToken*) override;
 
+  // Nodes (policy_service_nodes.cc).
+  grpc::Status CreateNode(grpc::ServerContext*, const v1::CreateNodeRequest*, v1::Node*) override;
+  grpc::Status GetNode(grpc::ServerContext*, const v1::GetNodeRequest*, v1::Node*) override;
+  grpc::Status ListNodes(grpc::ServerContext*, const v1::ListNodesRequest*,
+                         v1::ListNodesResponse*) override;
+  grpc::Status UpdateNode(grpc::ServerContext*, const v1::UpdateNodeRequest*, v1::Node*) override;
+  grpc::Status DeleteNode(grpc::ServerContext*, const v1::DeleteNodeRequest*,
+                          v1::DeleteNodeResponse*) override;
+
+  // Policy and node changes reach live associations and pushed SPDs
+  // through it. Null: nodes are unavailable and changes reach only new
+  // requests (tests of the policy store alone).
+  void set_intent(IntentService* intent) { intent_ = intent; }
+
   // Enables CreateEnrollmentToken (the controller holds a CA).
   void set_enrollment_tokens(EnrollmentTokens* tokens) { tokens_ = tokens; }
 
  private:
   void Publish(v1::Event::Kind kind, const std::string& subject, const std::string& detail);
+  // After a stored policy change: live associations and SPDs follow.
+  void PoliciesChanged();
+  // The agent record's view (datapath, version, last seen) in `node`'s status.
+  void AddAgentView(v1::Node* node);
   // Only admins (controller/authorization.h); checked on every call.
   grpc::Status Authorize(grpc::ServerContext* context) const;
 
@@ -63,6 +82,7 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
   bool require_client_certificates_;
   const RevocationList* revocations_;
   EnrollmentTokens* tokens_ = nullptr;
+  IntentService* intent_ = nullptr;
 };
 
 // The operator's view of a row: everything but the keys.

@@ -176,6 +176,10 @@ absl::Status NormalizePolicy(v1::Policy* p, std::vector<std::string>* warnings) 
   if (auto s = ValidatePolicyName(p->name()); !s.ok()) return s;
   if (auto s = NormalizeEndpoints(p); !s.ok()) return s;
   if (auto s = ValidateSelector(p->selector(), "selector"); !s.ok()) return s;
+  if (!v1::PolicyAction_IsValid(p->action())) {
+    return Invalid("action", absl::StrCat(p->action(), " is not protect, bypass or discard"));
+  }
+  if (p->action() == v1::POLICY_ACTION_UNSPECIFIED) p->set_action(v1::POLICY_ACTION_PROTECT);
   if (auto s = NormalizeAlgorithms(p, warnings); !s.ok()) return s;
   if (auto s = NormalizeLifetime(p->mutable_lifetime()); !s.ok()) return s;
   if (p->replay_window() == 0) p->set_replay_window(kDefaultReplayWindow);

@@ -145,5 +145,26 @@ TEST(NormalizePolicy, ClearsServerFields) {
   EXPECT_EQ(p.create_time_unix(), 0);
 }
 
+TEST(PolicyValidation, ActionDefaultsToProtectAndUnknownIsRefused) {
+  v1::Policy p;
+  p.set_name("mesh");
+  p.mutable_a()->set_address("*");
+  p.mutable_b()->set_address("*");
+  p.mutable_lifetime()->set_hard_seconds(3600);
+  std::vector<std::string> warnings;
+  v1::Policy q = p;
+  ASSERT_TRUE(NormalizePolicy(&q, &warnings).ok());
+  EXPECT_EQ(q.action(), v1::POLICY_ACTION_PROTECT);
+  q = p;
+  q.set_action(v1::POLICY_ACTION_DISCARD);
+  ASSERT_TRUE(NormalizePolicy(&q, &warnings).ok());
+  EXPECT_EQ(q.action(), v1::POLICY_ACTION_DISCARD);
+  q = p;
+  q.set_action(static_cast<v1::PolicyAction>(9));
+  absl::Status s = NormalizePolicy(&q, &warnings);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("action"), std::string::npos) << s;
+}
+
 }  // namespace
 }  // namespace ikeless::controller

@@ -41,6 +41,31 @@ absl::Status NormalizeRequest(v1::SaRequest* r) {
         "request.peer: must be of the same address family as request.source");
   }
   if (auto s = ValidateSelector(r->selector(), "request.selector"); !s.ok()) return s;
+  // The inner prefixes: both or neither, canonical CIDR of one family.
+  v1::TrafficPrefixes* t = r->mutable_traffic();
+  if (t->local().empty() != t->remote().empty()) {
+    return absl::InvalidArgumentError("request.traffic: name both local and remote, or neither");
+  }
+  if (!t->local().empty()) {
+    auto local = AddressMatch::Parse(t->local());
+    if (!local.ok() || local->is_wildcard()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request.traffic.local: ", local.ok() ? "must be a prefix, not '*'"
+                                                             : local.status().message()));
+    }
+    auto remote = AddressMatch::Parse(t->remote());
+    if (!remote.ok() || remote->is_wildcard()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("request.traffic.remote: ", remote.ok() ? "must be a prefix, not '*'"
+                                                               : remote.status().message()));
+    }
+    if (local->is_v4() != remote->is_v4()) {
+      return absl::InvalidArgumentError(
+          "request.traffic: local and remote must be of one address family");
+    }
+    t->set_local(local->ToCidr());
+    t->set_remote(remote->ToCidr());
+  }
   r->set_source(source->ToString());
   r->set_peer(peer->ToString());
   return absl::OkStatus();
@@ -59,6 +84,9 @@ v1::ControllerMessage StartupFor(const AssociationRow& row) {
   s->set_peer(row.a.address);  // S23: the request source of the request
   s->set_local(row.b.address);
   *s->mutable_selector() = row.selector;
+  // Seen from b: its own prefix is local.
+  s->mutable_traffic()->set_local(row.b_prefix);
+  s->mutable_traffic()->set_remote(row.a_prefix);
   return m;
 }
 
@@ -162,7 +190,9 @@ absl::Status RequestProcessor::Process(AssociationTxn& txn, const v1::SaRequest&
   }
 
   // S9: a half-open row the peer opened towards us, waiting for our side.
-  auto half_open = txn.FindHalfOpen(r.peer(), r.source(), r.selector());
+  // Seen from the peer that opened it: its prefix is our remote one.
+  auto half_open = txn.FindHalfOpen(r.peer(), r.source(), r.selector(), r.traffic().remote(),
+                                    r.traffic().local());
   if (!half_open.ok()) return half_open.status();
   if (half_open->has_value()) return Establish(txn, **half_open, r, out);
 
@@ -241,6 +271,19 @@ absl::Status RequestProcessor::Open(AssociationTxn& txn, const v1::SaRequest& r,
   auto peer = IpAddress::Parse(r.peer());
   auto policy = policies_->Match(*source, *peer, r.selector());
   if (!policy.ok()) return policy.status();
+  if (policy->has_value() && ((*policy)->action() == v1::POLICY_ACTION_BYPASS ||
+                               (*policy)->action() == v1::POLICY_ACTION_DISCARD)) {
+    // The pair's policy protects nothing: no keys for it (S26).
+    out.messages.emplace_back(
+        r.source(),
+        ErrorFor(r, v1::SetupError::NO_POLICY,
+                 absl::StrCat("policy ", (*policy)->name(), " says ",
+                              (*policy)->action() == v1::POLICY_ACTION_BYPASS ? "bypass" : "discard",
+                              " for ", r.source(), " <-> ", r.peer())));
+    AddEvent(out, v1::Event::REQUEST_REJECTED, r.source(),
+             absl::StrCat("NO_POLICY peer=", r.peer(), " policy=", (*policy)->name()));
+    return absl::OkStatus();
+  }
   if (!policy->has_value()) {
     // S26.
     out.messages.emplace_back(
@@ -256,6 +299,8 @@ absl::Status RequestProcessor::Open(AssociationTxn& txn, const v1::SaRequest& r,
   row.a = {r.source(), r.id(), r.spi()};
   row.b = {r.peer(), 0, 0};
   row.selector = r.selector();
+  row.a_prefix = r.traffic().local();
+  row.b_prefix = r.traffic().remote();
   row.policy = **policy;
   row.create_time = now;
   row.startups_sent = 1;  // S23 below is the first

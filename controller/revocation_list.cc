@@ -17,6 +17,25 @@ std::string RevocationList::Normalize(const std::string& serial_hex) {
   return first == std::string::npos ? "0" : s.substr(first);
 }
 
+absl::Status RevocationList::RevokeName(const std::string& name, const std::string& why) {
+  if (path_.empty()) {
+    return absl::FailedPreconditionError("no revocation file: start the controller with one");
+  }
+  if (IsNameRevoked(name)) return absl::OkStatus();
+  {
+    std::ofstream out(path_, std::ios::app);
+    out << "node:" << name << "  # " << why << "\n";
+    out.flush();
+    if (!out) return absl::InternalError(absl::StrCat(path_, ": cannot append"));
+  }
+  auto reloaded = Reload();
+  if (!reloaded.ok()) return reloaded.status();
+  // Two writes within one mtime tick look unchanged to Reload: make sure.
+  absl::MutexLock l(&mu_);
+  names_.insert(name);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> RevocationList::Reload() {
   if (path_.empty()) return false;
   struct stat st;

@@ -29,6 +29,11 @@ class RevocationList {
   // line is an error naming the line; the previous list stays in force.
   absl::StatusOr<bool> Reload();
 
+  // Appends `node:NAME` (with a comment saying why) to the file, creating
+  // it, and reloads: every certificate of the node or admin is refused from
+  // now on. FAILED_PRECONDITION without a file.
+  absl::Status RevokeName(const std::string& name, const std::string& why);
+
   bool IsRevoked(const std::string& serial_hex) const;
   bool IsNameRevoked(const std::string& name) const;
   size_t size() const;

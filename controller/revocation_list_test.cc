@@ -28,6 +28,22 @@ TEST(RevocationList, ReadsSerialsAndNoticesChanges) {
   EXPECT_FALSE(list.IsRevoked("ab12"));
 }
 
+TEST(RevocationList, RevokeNameAppendsAndKeepsTheRest) {
+  std::remove(Path().c_str());
+  std::ofstream(Path()) << "ab12\n";
+  RevocationList list(Path());
+  ASSERT_TRUE(list.Reload().ok());
+  ASSERT_TRUE(list.RevokeName("gw-e", "removed by ipsecctl nodes remove").ok());
+  EXPECT_TRUE(list.IsNameRevoked("gw-e"));
+  EXPECT_TRUE(list.IsRevoked("ab12"));
+  RevocationList again(Path());  // what a restarted controller reads
+  ASSERT_TRUE(again.Reload().ok());
+  EXPECT_TRUE(again.IsNameRevoked("gw-e"));
+  EXPECT_FALSE(again.IsNameRevoked("gw-a"));
+  RevocationList none("");
+  EXPECT_EQ(none.RevokeName("gw-e", "x").code(), absl::StatusCode::kFailedPrecondition);
+}
+
 TEST(RevocationList, MalformedLineKeepsThePreviousList) {
   std::ofstream(Path()) << "ab12\n";
   RevocationList list(Path());

@@ -81,9 +81,15 @@ class Datapath {
   // What this backend can do (sent to the controller in Hello).
   virtual v1::Capabilities capabilities() const = 0;
 
-  // Replaces the SPD. Entries with action kProtect and no SA hold their
-  // first packets and raise kAcquire once per entry until an SA arrives or
-  // DropHeld() is called.
+  // Replaces the SPD. The first entry in list order that matches wins
+  // (RFC 4301 §4.4.1), whatever the ids. Entries with action kProtect and no
+  // SA hold their first packets and raise kAcquire once per entry until an
+  // SA arrives or DropHeld() is called.
+  //
+  // Called again at run time (the controller pushes SPD revisions), it is
+  // never a flush: entries that stay (same id) keep their SAs and flows;
+  // packets held for entries that are gone are dropped; the SAs of entries
+  // that are gone stay installed, carrying nothing, until RemoveSa().
   virtual absl::Status SetPolicies(const std::vector<SpdEntry>& entries) = 0;
 
   // S45/S57: installs one direction's SA for `spd_entry` (idempotent for the

@@ -24,7 +24,8 @@ constexpr char kPeer[] = "198.18.50.1";
 
 struct XfrmBackend {
   static absl::StatusOr<std::unique_ptr<Datapath>> Make() {
-    Shell("ip route replace 198.18.50.0/24 dev v0");
+    Shell("ip route replace 198.18.50.0/24 dev v0 && ip route replace 198.18.51.0/24 dev v0 && "
+          "ip route replace 198.18.52.0/24 dev v0");
     xfrm::XfrmDatapath::Options o;
     o.switch_delay = absl::Milliseconds(200);
     o.acquire_expires_seconds = 1;  // S37 -> S35 again within a second
@@ -47,7 +48,9 @@ struct EspBackend {
     o.engine.switch_delay = absl::Milliseconds(200);
     auto dp = esp::EspDatapath::Create(o);
     if (!dp.ok()) return dp.status();
-    Shell("ip link set iklconf0 up && ip route replace 198.18.50.0/24 dev iklconf0");
+    Shell("ip link set iklconf0 up && ip route replace 198.18.50.0/24 dev iklconf0 && "
+          "ip route replace 198.18.51.0/24 dev iklconf0 && "
+          "ip route replace 198.18.52.0/24 dev iklconf0");
     return std::unique_ptr<Datapath>(std::move(*dp));
   }
   static std::string SaSupport(Datapath&) { return ""; }
@@ -80,6 +83,14 @@ v1::SaParameters Sa(uint32_t spi, Direction d) {
 }
 
 SaKey KeyOf(const v1::SaParameters& sa) { return SaKey{sa.destination(), sa.spi()}; }
+
+// A PROTECT entry for 198.18.49.0/24 -> `remote`, same peer.
+SpdEntry ProtectTo(uint32_t id, const std::string& remote) {
+  SpdEntry e = Protect(id);
+  e.name = "to-" + remote;
+  e.remote_prefix = remote;
+  return e;
+}
 
 template <typename Backend>
 class DatapathConformance : public ::testing::Test {
@@ -128,6 +139,48 @@ TYPED_TEST(DatapathConformance, S37_AfterDropHeldTheNextPacketAcquiresAgain) {
     again = this->events_.Take(DatapathEvent::Kind::kAcquire, 4, absl::Milliseconds(100));
   }
   EXPECT_TRUE(again.has_value());
+}
+
+// A new SPD is no flush (the agent's pushed SPD changes under live SAs):
+// the entry that stays keeps its SAs, the removed entry's SAs can still be
+// removed, the new entry works, the removed one no longer matches.
+TYPED_TEST(DatapathConformance, NewSpdKeepsTheSasOfEntriesThatStay) {
+  const std::string why = TypeParam::SaSupport(*this->dp_);
+  const bool sas = why.empty();
+  ASSERT_TRUE(this->dp_->SetPolicies(
+      {ProtectTo(1, "198.18.50.0/24"), ProtectTo(2, "198.18.51.0/24")}).ok());
+  v1::SaParameters in1 = Sa(0x3101, Direction::kInbound);
+  v1::SaParameters out1 = Sa(0x4101, Direction::kOutbound);
+  v1::SaParameters in2 = Sa(0x3102, Direction::kInbound);
+  v1::SaParameters out2 = Sa(0x4102, Direction::kOutbound);
+  if (sas) {
+    ASSERT_TRUE(this->dp_->InstallSa(1, Direction::kInbound, in1).ok());
+    ASSERT_TRUE(this->dp_->InstallSa(1, Direction::kOutbound, out1).ok());
+    ASSERT_TRUE(this->dp_->InstallSa(2, Direction::kInbound, in2).ok());
+    ASSERT_TRUE(this->dp_->InstallSa(2, Direction::kOutbound, out2).ok());
+  }
+  // Entry 2 goes, entry 7 comes, in front of entry 1.
+  ASSERT_TRUE(this->dp_->SetPolicies(
+      {ProtectTo(7, "198.18.52.0/24"), ProtectTo(1, "198.18.50.0/24")}).ok());
+  // Policies: the new entry acquires, the removed one does not.
+  testing::SendUdp(kLocal, "198.18.52.7", 9);
+  auto acquire = this->events_.Take(DatapathEvent::Kind::kAcquire, 7, absl::Seconds(3));
+  EXPECT_TRUE(acquire.has_value()) << "the added entry holds its first packet";
+  testing::SendUdp(kLocal, "198.18.51.7", 9);
+  EXPECT_FALSE(this->events_.Take(DatapathEvent::Kind::kAcquire, 2, absl::Milliseconds(500)))
+      << "the removed entry is gone";
+  if (!sas) GTEST_SKIP() << "SA half: " << why;
+  for (const v1::SaParameters* sa : {&in1, &out1}) {
+    const Direction d = sa == &in1 ? Direction::kInbound : Direction::kOutbound;
+    EXPECT_TRUE(this->dp_->Counters(d, KeyOf(*sa)).ok()) << "entry 1's SAs are still in";
+  }
+  EXPECT_TRUE(this->dp_->InstallSa(1, Direction::kOutbound, out1).ok())
+      << "still entry 1's: idempotent, not a conflict";
+  EXPECT_TRUE(this->dp_->RemoveSa(Direction::kOutbound, KeyOf(out2)).ok());
+  EXPECT_TRUE(this->dp_->RemoveSa(Direction::kInbound, KeyOf(in2)).ok());
+  EXPECT_EQ(this->dp_->Counters(Direction::kInbound, KeyOf(in2)).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(this->dp_->Counters(Direction::kOutbound, KeyOf(out1)).ok());
 }
 
 TYPED_TEST(DatapathConformance, BypassRaisesNoAcquire) {

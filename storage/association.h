@@ -28,6 +28,11 @@ struct AssociationRow {
   AssociationSide a;      // the side that asked first and opened the row (S22)
   AssociationSide b;      // the peer; blank until S9 fills it
   v1::Selector selector;
+  // The inner traffic (IKE's TSi/TSr): the prefix behind a and the prefix
+  // behind b, canonical CIDR; both empty when the requester did not state
+  // them. Several SPD entries between one pair of nodes are told apart here.
+  std::string a_prefix;
+  std::string b_prefix;
   v1::Policy policy;      // S22: the distribution policy, copied in
   // S10: SA parameters for each direction (with keys); set once established.
   std::optional<v1::SaParameters> a_to_b;

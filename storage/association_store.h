@@ -46,10 +46,11 @@ class AssociationTxn {
       absl::string_view source, absl::string_view peer, uint32_t spi) = 0;
 
   // S9: the oldest half-open row opened by `opener` towards `other` for
-  // exactly `selector`, whose `other` side is still blank.
+  // exactly `selector` and the inner prefixes (a_prefix == opener_prefix,
+  // b_prefix == other_prefix), whose `other` side is still blank.
   virtual absl::StatusOr<std::optional<AssociationRow>> FindHalfOpen(
-      absl::string_view opener, absl::string_view other,
-      const v1::Selector& selector) = 0;
+      absl::string_view opener, absl::string_view other, const v1::Selector& selector,
+      absl::string_view opener_prefix, absl::string_view other_prefix) = 0;
 
   // S8: `source`'s (request id, SPI) in every row between `source` and
   // `peer`, in row order.
@@ -67,6 +68,9 @@ class AssociationTxn {
   // earliest first, at most `limit`.
   virtual absl::StatusOr<std::vector<AssociationRow>> DueStartups(absl::Time now,
                                                                   size_t limit) = 0;
+  // Every row, by id (the policy enforcer re-checks all of them after an
+  // operator's change).
+  virtual absl::StatusOr<std::vector<AssociationRow>> All() = 0;
   // Rows whose hard lifetime has ended (expire_time <= now), at most `limit`.
   virtual absl::StatusOr<std::vector<AssociationRow>> Expired(absl::Time now,
                                                               size_t limit) = 0;

@@ -48,11 +48,12 @@ class MemoryStore::Txn final : public AssociationTxn {
   }
 
   absl::StatusOr<std::optional<AssociationRow>> FindHalfOpen(
-      absl::string_view opener, absl::string_view other,
-      const v1::Selector& selector) override {
+      absl::string_view opener, absl::string_view other, const v1::Selector& selector,
+      absl::string_view opener_prefix, absl::string_view other_prefix) override {
     for (const auto& [_, row] : rows_) {
       if (row.a.address == opener && row.b.address == other && !row.b.filled() &&
-          SameSelector(row.selector, selector)) {
+          SameSelector(row.selector, selector) && row.a_prefix == opener_prefix &&
+          row.b_prefix == other_prefix) {
         return row;
       }
     }
@@ -90,6 +91,12 @@ class MemoryStore::Txn final : public AssociationTxn {
       return absl::NotFoundError(absl::StrCat("association ", id, " not found"));
     }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<AssociationRow>> All() override {
+    std::vector<AssociationRow> out;
+    for (const auto& [_, row] : rows_) out.push_back(row);
+    return out;
   }
 
   absl::StatusOr<std::vector<AssociationRow>> DueStartups(absl::Time now,
@@ -233,6 +240,64 @@ absl::StatusOr<std::vector<AgentRecord>> MemoryStore::ListAgents() {
   std::vector<AgentRecord> out;
   for (const auto& [_, a] : agents_) out.push_back(a);
   return out;
+}
+
+absl::StatusOr<v1::Node> MemoryStore::CreateNode(const v1::Node& node) {
+  absl::MutexLock l(&node_mu_);
+  if (nodes_.count(node.name()) != 0) {
+    return absl::AlreadyExistsError(absl::StrCat("node '", node.name(), "' already exists"));
+  }
+  v1::Node n = node;
+  n.clear_status();
+  n.set_revision(1);
+  nodes_[n.name()] = n;
+  return n;
+}
+
+absl::StatusOr<v1::Node> MemoryStore::GetNode(absl::string_view name) {
+  absl::MutexLock l(&node_mu_);
+  auto it = nodes_.find(std::string(name));
+  if (it == nodes_.end()) return absl::NotFoundError(absl::StrCat("node '", name, "' not found"));
+  return it->second;
+}
+
+absl::StatusOr<std::vector<v1::Node>> MemoryStore::ListNodes() {
+  absl::MutexLock l(&node_mu_);
+  std::vector<v1::Node> out;
+  for (const auto& [_, n] : nodes_) out.push_back(n);
+  return out;
+}
+
+absl::StatusOr<v1::Node> MemoryStore::UpdateNode(const v1::Node& node,
+                                                 uint64_t expected_revision) {
+  absl::MutexLock l(&node_mu_);
+  auto it = nodes_.find(node.name());
+  if (it == nodes_.end()) {
+    return absl::NotFoundError(absl::StrCat("node '", node.name(), "' not found"));
+  }
+  if (expected_revision != 0 && it->second.revision() != expected_revision) {
+    return absl::AbortedError(absl::StrCat("node '", node.name(), "' is at revision ",
+                                           it->second.revision(), ", not ", expected_revision));
+  }
+  v1::Node n = node;
+  n.clear_status();
+  n.set_revision(it->second.revision() + 1);
+  n.set_create_time_unix(it->second.create_time_unix());
+  it->second = n;
+  return n;
+}
+
+absl::Status MemoryStore::DeleteNode(absl::string_view name) {
+  absl::MutexLock l(&node_mu_);
+  if (nodes_.erase(std::string(name)) == 0) {
+    return absl::NotFoundError(absl::StrCat("node '", name, "' not found"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> MemoryStore::NextSpdRevision() {
+  absl::MutexLock l(&node_mu_);
+  return next_spd_revision_++;
 }
 
 }  // namespace ikeless::storage

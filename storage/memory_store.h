@@ -13,11 +13,15 @@
 #include "absl/synchronization/mutex.h"
 #include "storage/agent_store.h"
 #include "storage/association_store.h"
+#include "storage/node_store.h"
 #include "storage/policy_store.h"
 
 namespace ikeless::storage {
 
-class MemoryStore final : public PolicyStore, public AssociationStore, public AgentStore {
+class MemoryStore final : public PolicyStore,
+                          public AssociationStore,
+                          public AgentStore,
+                          public NodeStore {
  public:
   // PolicyStore
   absl::StatusOr<v1::Policy> Create(const v1::Policy& policy) override;
@@ -40,6 +44,14 @@ class MemoryStore final : public PolicyStore, public AssociationStore, public Ag
   absl::Status UpsertAgent(const AgentRecord& agent) override;
   absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
 
+  // NodeStore
+  absl::StatusOr<v1::Node> CreateNode(const v1::Node& node) override;
+  absl::StatusOr<v1::Node> GetNode(absl::string_view name) override;
+  absl::StatusOr<std::vector<v1::Node>> ListNodes() override;
+  absl::StatusOr<v1::Node> UpdateNode(const v1::Node& node, uint64_t expected_revision) override;
+  absl::Status DeleteNode(absl::string_view name) override;
+  absl::StatusOr<uint64_t> NextSpdRevision() override;
+
   // For tests: how many transactions committed.
   int commits() const {
     absl::MutexLock l(&mu_);
@@ -59,6 +71,9 @@ class MemoryStore final : public PolicyStore, public AssociationStore, public Ag
   mutable absl::Mutex agent_mu_;
   std::map<std::string, AgentRecord> agents_ ABSL_GUARDED_BY(agent_mu_);
   int commits_ ABSL_GUARDED_BY(mu_) = 0;
+  mutable absl::Mutex node_mu_;
+  std::map<std::string, v1::Node> nodes_ ABSL_GUARDED_BY(node_mu_);
+  uint64_t next_spd_revision_ ABSL_GUARDED_BY(node_mu_) = 1;
 };
 
 }  // namespace ikeless::storage

@@ -77,19 +77,23 @@ absl::StatusOr<std::optional<AssociationRow>> SqliteAssociationTxn::FindBySpi(
 }
 
 absl::StatusOr<std::optional<AssociationRow>> SqliteAssociationTxn::FindHalfOpen(
-    absl::string_view opener, absl::string_view other, const v1::Selector& selector) {
+    absl::string_view opener, absl::string_view other, const v1::Selector& selector,
+    absl::string_view opener_prefix, absl::string_view other_prefix) {
   if (!failure_.ok()) return failure_;
   absl::StatusOr<SqliteStatement> stmt =
       db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS
                    " FROM associations"
                    " WHERE a_address = ? AND b_address = ? AND b_request_id = 0"
                    " AND selector_protocol = ? AND selector_port = ?"
+                   " AND a_prefix = ? AND b_prefix = ?"
                    " ORDER BY id LIMIT 1");
   if (!stmt.ok()) return Fail(stmt.status());
   stmt->BindText(1, opener);
   stmt->BindText(2, other);
   stmt->BindInt64(3, selector.protocol());
   stmt->BindInt64(4, selector.port());
+  stmt->BindText(5, opener_prefix);
+  stmt->BindText(6, other_prefix);
   return FindOne(*stmt);
 }
 
@@ -144,7 +148,7 @@ absl::StatusOr<uint64_t> SqliteAssociationTxn::Insert(const AssociationRow& row)
   absl::StatusOr<SqliteStatement> insert =
       db_->Prepare("INSERT INTO associations (" IKELESS_ASSOCIATION_COLUMNS
                    ")"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return Fail(insert.status());
   insert->BindInt64(1, static_cast<int64_t>(id));
   s = BindAssociation(row, id, 2, sealer_, &blobs, &policy, *insert);
@@ -161,11 +165,12 @@ absl::Status SqliteAssociationTxn::Update(const AssociationRow& row) {
       "UPDATE associations SET a_address = ?, a_request_id = ?, a_spi = ?,"
       " b_address = ?, b_request_id = ?, b_spi = ?, selector_protocol = ?,"
       " selector_port = ?, policy = ?, a_to_b = ?, b_to_a = ?, create_time = ?,"
-      " establish_time = ?, expire_time = ?, next_startup_time = ?, startups_sent = ?"
+      " establish_time = ?, expire_time = ?, next_startup_time = ?, startups_sent = ?,"
+      " a_prefix = ?, b_prefix = ?"
       " WHERE id = ?");
   if (!stmt.ok()) return Fail(stmt.status());
   absl::Status s = BindAssociation(row, row.id, 1, sealer_, &blobs, &policy, *stmt);
-  stmt->BindInt64(17, static_cast<int64_t>(row.id));
+  stmt->BindInt64(19, static_cast<int64_t>(row.id));
   if (s.ok()) s = stmt->Run();
   if (!s.ok()) return Fail(s);
   if (db_->changes() == 0) return NotFound(row.id);
@@ -207,6 +212,14 @@ absl::StatusOr<std::vector<AssociationRow>> SqliteAssociationTxn::Expired(absl::
   if (!stmt.ok()) return Fail(stmt.status());
   stmt->BindInt64(1, TimeToMicros(now));
   stmt->BindInt64(2, LimitColumn(limit));
+  return FindAll(*stmt);
+}
+
+absl::StatusOr<std::vector<AssociationRow>> SqliteAssociationTxn::All() {
+  if (!failure_.ok()) return failure_;
+  absl::StatusOr<SqliteStatement> stmt =
+      db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS " FROM associations ORDER BY id");
+  if (!stmt.ok()) return Fail(stmt.status());
   return FindAll(*stmt);
 }
 

@@ -35,14 +35,15 @@ class SqliteAssociationTxn final : public AssociationTxn {
   absl::StatusOr<std::optional<AssociationRow>> FindBySpi(absl::string_view source,
                                                           absl::string_view peer,
                                                           uint32_t spi) override;
-  absl::StatusOr<std::optional<AssociationRow>> FindHalfOpen(absl::string_view opener,
-                                                             absl::string_view other,
-                                                             const v1::Selector& selector) override;
+  absl::StatusOr<std::optional<AssociationRow>> FindHalfOpen(
+      absl::string_view opener, absl::string_view other, const v1::Selector& selector,
+      absl::string_view opener_prefix, absl::string_view other_prefix) override;
   absl::StatusOr<std::vector<SideEntry>> ListEntries(absl::string_view source,
                                                      absl::string_view peer) override;
   absl::StatusOr<uint64_t> Insert(const AssociationRow& row) override;
   absl::Status Update(const AssociationRow& row) override;
   absl::Status Delete(uint64_t id) override;
+  absl::StatusOr<std::vector<AssociationRow>> All() override;
   absl::StatusOr<std::vector<AssociationRow>> DueStartups(absl::Time now, size_t limit) override;
   absl::StatusOr<std::vector<AssociationRow>> Expired(absl::Time now, size_t limit) override;
 

@@ -122,6 +122,8 @@ absl::Status BindAssociation(const AssociationRow& row, uint64_t id, int first,
   stmt.BindInt64(i++, TimeToMicros(row.expire_time));
   stmt.BindInt64(i++, TimeToMicros(row.next_startup_time));
   stmt.BindInt64(i++, row.startups_sent);
+  stmt.BindText(i++, row.a_prefix);
+  stmt.BindText(i++, row.b_prefix);
   return absl::OkStatus();
 }
 
@@ -153,6 +155,8 @@ absl::Status ReadAssociation(const SqliteStatement& stmt, const KeySealer* seale
   row->expire_time = MicrosToTime(stmt.ColumnInt64(14));
   row->next_startup_time = MicrosToTime(stmt.ColumnInt64(15));
   row->startups_sent = static_cast<uint32_t>(stmt.ColumnInt64(16));
+  row->a_prefix = std::string(stmt.ColumnText(17));
+  row->b_prefix = std::string(stmt.ColumnText(18));
   return absl::OkStatus();
 }
 

@@ -92,6 +92,25 @@ CREATE INDEX associations_by_b_request ON associations (b_address, a_address, b_
 CREATE INDEX associations_by_a_spi ON associations (a_address, b_address, a_spi);
 CREATE INDEX associations_by_b_spi ON associations (b_address, a_address, b_spi);
 )sql",
+    // 3: the controller owns the whole intent (DESIGN.md "Policy is the
+    // whole configuration"): node records from which SPDs are derived, a
+    // sequence for pushed SPD revisions (monotonic across restarts, so an
+    // agent never mistakes an old revision for a new one), and each row's
+    // inner prefixes (IKE's TSi/TSr) so that several SPD entries between one
+    // pair of nodes get their own rows. `body` holds the serialized v1::Node
+    // without its status.
+    R"sql(
+ALTER TABLE associations ADD COLUMN a_prefix TEXT NOT NULL DEFAULT '';
+ALTER TABLE associations ADD COLUMN b_prefix TEXT NOT NULL DEFAULT '';
+CREATE TABLE nodes (
+  name TEXT NOT NULL PRIMARY KEY,
+  revision INTEGER NOT NULL,
+  create_time_unix INTEGER NOT NULL,
+  update_time_unix INTEGER NOT NULL,
+  body BLOB NOT NULL
+);
+INSERT INTO sequences (name, next_value) VALUES ('spd_revisions', 1);
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

@@ -28,14 +28,19 @@
 #include "storage/agent_store.h"
 #include "storage/association_store.h"
 #include "storage/key_sealer.h"
+#include "storage/node_store.h"
 #include "storage/policy_store.h"
 #include "storage/sqlite_db.h"
 #include "storage/wal_checkpointer.h"
 
 namespace ikeless::storage {
 
-// PolicyStore, AssociationStore and AgentStore on one SQLite file.
-class SqliteStore final : public PolicyStore, public AssociationStore, public AgentStore {
+// PolicyStore, AssociationStore, AgentStore and NodeStore on one SQLite
+// file.
+class SqliteStore final : public PolicyStore,
+                          public AssociationStore,
+                          public AgentStore,
+                          public NodeStore {
  public:
   struct Options {
     // true: PRAGMA synchronous=FULL, the WAL is fsynced at every commit, so
@@ -91,6 +96,14 @@ class SqliteStore final : public PolicyStore, public AssociationStore, public Ag
   // AgentStore
   absl::Status UpsertAgent(const AgentRecord& agent) override;
   absl::StatusOr<std::vector<AgentRecord>> ListAgents() override;
+
+  // NodeStore (sqlite_node_store.cc)
+  absl::StatusOr<v1::Node> CreateNode(const v1::Node& node) override;
+  absl::StatusOr<v1::Node> GetNode(absl::string_view name) override;
+  absl::StatusOr<std::vector<v1::Node>> ListNodes() override;
+  absl::StatusOr<v1::Node> UpdateNode(const v1::Node& node, uint64_t expected_revision) override;
+  absl::Status DeleteNode(absl::string_view name) override;
+  absl::StatusOr<uint64_t> NextSpdRevision() override;
 
   // Transactions committed by Transact() (as MemoryStore::commits(); policy
   // and agent writes are not counted). For benchmarks and tests.

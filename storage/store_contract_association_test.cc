@@ -79,7 +79,7 @@ TEST_P(StoreContractTest, FindHalfOpenOnlyBlankSideSameSelectorOldestFirst) {
   uint64_t any = Insert(HalfOpen(x, 4, 400, y, Sel()));
   InTxn([&](AssociationTxn& txn) {
     auto find = [&](const std::string& o, const std::string& p, v1::Selector sel) -> uint64_t {
-      absl::StatusOr<std::optional<AssociationRow>> r = txn.FindHalfOpen(o, p, sel);
+      absl::StatusOr<std::optional<AssociationRow>> r = txn.FindHalfOpen(o, p, sel, "", "");
       EXPECT_TRUE(r.ok()) << r.status();
       return r.ok() && r->has_value() ? (*r)->id : 0;
     };
@@ -88,6 +88,37 @@ TEST_P(StoreContractTest, FindHalfOpenOnlyBlankSideSameSelectorOldestFirst) {
     EXPECT_EQ(find(x, y, Sel(6)), 0u);       // exactly the selector, not a cover
     EXPECT_EQ(find(y, x, Sel(6, 443)), 0u);  // y did not open them
   });
+}
+
+// Several SPD entries between one pair (an IPv4 and an IPv6 site pair
+// behind the same gateways): S9 pairs a request only with the row opened
+// for the same inner prefixes, seen from the other side.
+TEST_P(StoreContractTest, FindHalfOpenMatchesInnerPrefixes) {
+  const std::string x = "198.18.0.1", y = "198.18.0.2";
+  AssociationRow v4 = HalfOpen(x, 1, 100, y);
+  v4.a_prefix = "198.18.10.0/24";
+  v4.b_prefix = "198.18.20.0/24";
+  AssociationRow v6 = HalfOpen(x, 2, 200, y);
+  v6.a_prefix = "fd00:10::/64";
+  v6.b_prefix = "fd00:20::/64";
+  uint64_t id4 = Insert(v4);
+  uint64_t id6 = Insert(v6);
+  uint64_t unstated = Insert(HalfOpen(x, 3, 300, y));
+  InTxn([&](AssociationTxn& txn) {
+    auto find = [&](const std::string& a, const std::string& b) -> uint64_t {
+      absl::StatusOr<std::optional<AssociationRow>> r = txn.FindHalfOpen(x, y, Sel(), a, b);
+      EXPECT_TRUE(r.ok()) << r.status();
+      return r.ok() && r->has_value() ? (*r)->id : 0;
+    };
+    EXPECT_EQ(find("fd00:10::/64", "fd00:20::/64"), id6);
+    EXPECT_EQ(find("198.18.10.0/24", "198.18.20.0/24"), id4);
+    EXPECT_EQ(find("", ""), unstated);
+    EXPECT_EQ(find("198.18.20.0/24", "198.18.10.0/24"), 0u);  // reversed: not the same traffic
+  });
+  absl::StatusOr<std::optional<AssociationRow>> back = stores_.associations->Get(id6);
+  ASSERT_TRUE(back.ok() && back->has_value());
+  EXPECT_EQ((*back)->a_prefix, "fd00:10::/64");
+  EXPECT_EQ((*back)->b_prefix, "fd00:20::/64");
 }
 
 TEST_P(StoreContractTest, ListEntriesInRowOrderOnlyFilledSides) {

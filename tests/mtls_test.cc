@@ -233,6 +233,7 @@ TEST_F(MtlsTest, RevokedCertificateIsDisconnectedAtOnceAndRefused) {
   ASSERT_TRUE(stream->Write(hello));
   v1::ControllerMessage m;
   ASSERT_TRUE(stream->Read(&m) && m.has_welcome());
+  ASSERT_TRUE(stream->Read(&m) && m.has_spd_update());  // the SPD snapshot after Welcome
   // The operator lists its serial (and the admin's).
   std::ofstream(Dir("revoked.txt")) << "# stolen laptop\n" << SerialOf(node_a_) << "\n"
                                     << SerialOf(admin_) << "\n";
@@ -271,6 +272,7 @@ TEST_F(MtlsTest, SessionEndsWhenItsCertificateExpires) {
   ASSERT_TRUE(stream->Write(hello));
   v1::ControllerMessage m;
   ASSERT_TRUE(stream->Read(&m) && m.has_welcome());
+  ASSERT_TRUE(stream->Read(&m) && m.has_spd_update());  // the SPD snapshot after Welcome
   EXPECT_FALSE(stream->Read(&m));
   grpc::Status s = stream->Finish();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);

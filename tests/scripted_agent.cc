@@ -18,7 +18,13 @@ void ScriptedAgent::ReadLoop() {
   v1::ControllerMessage m;
   while (stream_->Read(&m)) {
     absl::MutexLock l(&mu_);
-    inbox_.push_back(m);
+    // SPD pushes (a snapshot after every Welcome) have their own list, so
+    // the request-path scripts read the messages they are about.
+    if (m.has_spd_update()) {
+      spd_updates_.push_back(m.spd_update());
+    } else {
+      inbox_.push_back(m);
+    }
   }
   absl::MutexLock l(&mu_);
   ended_ = true;

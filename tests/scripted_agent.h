@@ -34,6 +34,12 @@ class ScriptedAgent {
   // the stream has ended.
   std::optional<v1::ControllerMessage> Next(absl::Duration timeout = absl::Seconds(5));
 
+  // Every SpdUpdate received so far, in order (kept out of Next()).
+  std::vector<v1::SpdUpdate> SpdUpdates() {
+    absl::MutexLock l(&mu_);
+    return spd_updates_;
+  }
+
   // Half-closes and returns the status the controller ended the stream with.
   grpc::Status Finish();
   // Waits for the controller to end the stream and returns its status.
@@ -50,6 +56,7 @@ class ScriptedAgent {
 
   absl::Mutex mu_;
   std::deque<v1::ControllerMessage> inbox_ ABSL_GUARDED_BY(mu_);
+  std::vector<v1::SpdUpdate> spd_updates_ ABSL_GUARDED_BY(mu_);
   bool ended_ ABSL_GUARDED_BY(mu_) = false;
   bool writes_done_ = false;
   std::optional<grpc::Status> status_;

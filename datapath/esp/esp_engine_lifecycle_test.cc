@@ -107,6 +107,45 @@ TEST_F(LifecycleTest, RemovingTheActiveOutboundPromotesTheSuccessor) {
   EXPECT_EQ(a_.active_outbound_spi(1), 0x1002u);
 }
 
+// A new SPD (the agent's pushed SPD changing under live SAs): the entry
+// that stays keeps its SAs and its flow without a pause; the removed
+// entry's traffic matches nothing, its SAs deliver nothing and can still
+// be removed; the added entry acquires.
+TEST_F(LifecycleTest, NewSpdKeepsTheSasOfEntriesThatStay) {
+  ASSERT_TRUE(a_.SetPolicies({Entry(1, "10.1.0.0/16", "10.2.0.0/16"),
+                              Entry(2, "10.1.0.0/16", "10.3.0.0/16")}).ok());
+  ASSERT_TRUE(b_.SetPolicies({Entry(1, "10.2.0.0/16", "10.1.0.0/16"),
+                              Entry(2, "10.3.0.0/16", "10.1.0.0/16")}).ok());
+  InstallPair(0x1001, 0x2001);
+  InstallPair(0x1003, 0x2003, {}, 2);
+  EXPECT_EQ(PingPong(), std::make_pair(0x1001u, 0x2001u));
+
+  ASSERT_TRUE(a_.SetPolicies({Entry(5, "10.1.0.0/16", "10.4.0.0/16"),
+                              Entry(1, "10.1.0.0/16", "10.2.0.0/16")}).ok());
+  EXPECT_EQ(PingPong(), std::make_pair(0x1001u, 0x2001u)) << "entry 1 carries on, same SAs";
+  auto c = a_.Counters(Direction::kOutbound, {kNodeB, 0x1001});
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->packets, 2u) << "one packet before the new SPD, one after";
+
+  const uint64_t no_policy = a_.stats().out_no_policy;
+  EXPECT_TRUE(Out(a_, Udp("10.1.0.5", "10.3.0.9", 1, 2, "x")).to_network.empty());
+  EXPECT_EQ(a_.stats().out_no_policy, no_policy + 1) << "entry 2's traffic matches nothing";
+  const uint64_t mismatch = a_.stats().policy_mismatch;
+  EngineOutput late = Carry(Out(b_, Udp("10.3.0.9", "10.1.0.5", 2, 1, "late")), a_);
+  EXPECT_TRUE(late.to_tun.empty()) << "an SA whose entry is gone delivers nothing";
+  EXPECT_EQ(a_.stats().policy_mismatch, mismatch + 1);
+  EXPECT_TRUE(a_.RemoveSa(Direction::kOutbound, {kNodeB, 0x1003}).ok());
+  EXPECT_TRUE(a_.RemoveSa(Direction::kInbound, {kNodeA, 0x2003}).ok());
+  EXPECT_EQ(a_.Counters(Direction::kInbound, {kNodeA, 0x2003}).status().code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(a_.active_outbound_spi(1), 0x1001u);
+
+  EngineOutput added = Out(a_, Udp("10.1.0.5", "10.4.0.9", 1, 2, "new"));
+  ASSERT_EQ(added.events.size(), 1u);
+  EXPECT_EQ(added.events[0].kind, Kind::kAcquire);
+  EXPECT_EQ(added.events[0].spd_entry, 5u);
+}
+
 TEST_F(LifecycleTest, TimeLifetimes) {
   SetTunnelPolicies();
   SaOptions o;

@@ -33,8 +33,16 @@ v1::Capabilities XfrmDatapath::capabilities() const {
 
 absl::Status XfrmDatapath::SetPolicies(const std::vector<SpdEntry>& entries) {
   absl::MutexLock l(&mu_);
+  if (entries.size() >= kReqidSpan) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("spd: ", entries.size(), " entries; at most ", kReqidSpan - 1, " fit"));
+  }
   std::map<uint32_t, Entry> next;
+  std::map<PolicySlot, uint32_t> traffic;  // the out policy's slot -> entry id
+  std::vector<PolicySpec> wanted;
+  uint32_t position = 0;
   for (SpdEntry e : entries) {
+    ++position;
     // The kernel's spelling: two spellings of one prefix are one slot.
     e.local_prefix = CanonicalPrefixText(e.local_prefix);
     e.remote_prefix = CanonicalPrefixText(e.remote_prefix);
@@ -45,13 +53,13 @@ absl::Status XfrmDatapath::SetPolicies(const std::vector<SpdEntry>& entries) {
       return absl::InvalidArgumentError(
           absl::StrCat("spd entry ", e.id, " (", e.name, "): protocol must be 0..255, port 0..65535"));
     }
-    Entry n{e, !LooksLikeTransport(e), {}};
+    Entry n{e, !LooksLikeTransport(e), position, {}};
     if (auto old = entries_.find(e.id); old != entries_.end() &&
         old->second.spd.local_prefix == e.local_prefix &&
         old->second.spd.remote_prefix == e.remote_prefix && old->second.spd.setup_peer == e.setup_peer) {
       n.tunnel = old->second.tunnel;  // keep what the controller's SA decided
     }
-    n.policies = PoliciesFor(e, n.tunnel, options_.mapping);
+    n.policies = PoliciesFor(e, position, n.tunnel, options_.mapping);
     for (const PolicySpec& p : n.policies) {  // validate all before touching the kernel
       auto m = UpdatePolicyMessage(p);
       if (!m.ok()) {
@@ -61,52 +69,67 @@ absl::Status XfrmDatapath::SetPolicies(const std::vector<SpdEntry>& entries) {
     }
     // The kernel keys policies by selector and direction: a second entry
     // with the same traffic would replace the first, not follow it.
-    for (const auto& [id, other] : next) {
-      if (SameSlot(n.policies[0], other.policies[0])) {
-        return absl::InvalidArgumentError(absl::StrCat("spd entry ", e.id, " (", e.name,
-                                                       "): same traffic as entry ", id));
-      }
+    if (auto [it, fresh] = traffic.emplace(SlotOf(n.policies[0]), e.id); !fresh) {
+      return absl::InvalidArgumentError(absl::StrCat("spd entry ", e.id, " (", e.name,
+                                                     "): same traffic as entry ", it->second));
     }
+    wanted.insert(wanted.end(), n.policies.begin(), n.policies.end());
     if (!next.emplace(e.id, std::move(n)).second) {
       return absl::InvalidArgumentError(absl::StrCat("spd entry id ", e.id, ": duplicate"));
     }
   }
+  PolicyChanges changes = DiffPolicies(installed_, wanted);
+  absl::Status first;
+  for (const PolicySpec& p : changes.put) {
+    if (absl::Status s = PutPolicyLocked(p); !s.ok() && first.ok()) first = s;
+  }
+  // Fail closed: while a new policy is missing, none of the old goes.
+  if (first.ok()) {
+    for (const PolicySpec& p : changes.remove) (void)RemovePolicyLocked(p);
+  }
   for (const auto& [id, old] : entries_) {
-    for (const PolicySpec& p : old.policies) {
-      bool kept = false;
-      for (const auto& [nid, n] : next) {
-        for (const PolicySpec& q : n.policies) kept |= SameSlot(p, q);
-      }
-      if (kept) continue;
-      auto m = DeletePolicyMessage(p);
-      if (m.ok()) (void)requests_.Transact(*m, "remove policy");
-    }
-    if (next.count(id) == 0) pending_.erase(id);
+    if (next.count(id) == 0) pending_.erase(id);  // its SAs stay until RemoveSa
   }
-  entries_.clear();
-  for (auto& [id, n] : next) {
-    for (const PolicySpec& p : n.policies) {
-      auto m = UpdatePolicyMessage(p);
-      if (auto s = requests_.Transact(*m, "install policy"); !s.ok()) return s;
-    }
-    entries_.emplace(id, std::move(n));
+  entries_ = std::move(next);
+  LogInfo("xfrm_spd_installed")
+      .Kv("entries", static_cast<int64_t>(entries_.size()))
+      .Kv("policies_sent", static_cast<int64_t>(changes.put.size()))
+      .Kv("policies_removed", static_cast<int64_t>(first.ok() ? changes.remove.size() : 0));
+  return first;
+}
+
+absl::Status XfrmDatapath::PutPolicyLocked(const PolicySpec& p) {
+  if (auto it = installed_.find(SlotOf(p)); it != installed_.end() && SamePolicy(it->second, p)) {
+    return absl::OkStatus();
   }
-  LogInfo("xfrm_spd_installed").Kv("entries", static_cast<int64_t>(entries_.size()));
+  auto m = UpdatePolicyMessage(p);
+  if (!m.ok()) return m.status();
+  if (absl::Status s = requests_.Transact(*m, "install policy"); !s.ok()) return s;
+  installed_[SlotOf(p)] = p;
   return absl::OkStatus();
 }
 
+absl::Status XfrmDatapath::RemovePolicyLocked(const PolicySpec& p) {
+  auto m = DeletePolicyMessage(p);
+  if (!m.ok()) return m.status();
+  absl::Status s = requests_.Transact(*m, "remove policy");
+  if (s.ok() || absl::IsNotFound(s)) {
+    installed_.erase(SlotOf(p));
+    return absl::OkStatus();
+  }
+  LogWarning("xfrm_policy_remove_failed").Kv("error", s.message());
+  return s;  // still ours: the next SetPolicies tries again
+}
+
 absl::Status XfrmDatapath::SetModeLocked(Entry& entry, bool tunnel) {
-  std::vector<PolicySpec> policies = PoliciesFor(entry.spd, tunnel, options_.mapping);
+  std::vector<PolicySpec> policies = PoliciesFor(entry.spd, entry.position, tunnel, options_.mapping);
   for (const PolicySpec& p : entry.policies) {  // fwd comes and goes with tunnel mode
     bool kept = false;
     for (const PolicySpec& q : policies) kept |= SameSlot(p, q);
-    if (kept) continue;
-    if (auto m = DeletePolicyMessage(p); m.ok()) (void)requests_.Transact(*m, "remove policy");
+    if (!kept) (void)RemovePolicyLocked(p);
   }
   for (const PolicySpec& p : policies) {
-    auto m = UpdatePolicyMessage(p);
-    if (!m.ok()) return m.status();
-    if (auto s = requests_.Transact(*m, "install policy"); !s.ok()) return s;
+    if (absl::Status s = PutPolicyLocked(p); !s.ok()) return s;
   }
   entry.policies = std::move(policies);
   entry.tunnel = tunnel;

@@ -19,6 +19,12 @@
 // current outbound one, or after switch_delay. The kernel then prefers it
 // (the newest state for a template).
 //
+// A new SPD (SetPolicies) is applied as a difference, never a flush:
+// policies that did not change are not sent again, new and changed ones go
+// in before the ones no longer wanted are removed (traffic never falls
+// between two policies), and the SAs of entries that stay are untouched.
+// The states of an entry that left stay until RemoveSa removes them.
+//
 // Ownership: see xfrm_spd.h. One instance per network namespace (an
 // abstract UNIX socket is the lock). Stale policies and
 // states of ours (a crash) are removed at Create; everything of ours is
@@ -93,7 +99,8 @@ class XfrmDatapath final : public Datapath {
   struct Entry {
     SpdEntry spd;
     bool tunnel = true;
-    std::vector<PolicySpec> policies;  // as installed
+    uint32_t position = 0;             // in the SPD list, 1-based: its priority
+    std::vector<PolicySpec> policies;  // as wanted
   };
   struct Sa {
     uint32_t entry = 0;
@@ -126,6 +133,9 @@ class XfrmDatapath final : public Datapath {
   absl::Status WriteStateLocked(uint32_t spd_entry, Direction direction, const v1::SaParameters& sa)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status SetModeLocked(Entry& entry, bool tunnel) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sends `policy` unless the kernel has it already, as it is.
+  absl::Status PutPolicyLocked(const PolicySpec& policy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status RemovePolicyLocked(const PolicySpec& policy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SwitchDueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run();
   void OnKernelMessage(const nlmsghdr* message, std::vector<DatapathEvent>& events);
@@ -139,6 +149,8 @@ class XfrmDatapath final : public Datapath {
   mutable absl::Mutex mu_;
   XfrmSocket requests_ ABSL_GUARDED_BY(mu_);
   std::map<uint32_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  // Every policy of ours the kernel has, by slot (what SetPolicies diffs).
+  std::map<PolicySlot, PolicySpec> installed_ ABSL_GUARDED_BY(mu_);
   std::map<SaId, Sa> sas_ ABSL_GUARDED_BY(mu_);
   std::map<uint32_t, SaId> current_outbound_ ABSL_GUARDED_BY(mu_);
   std::map<uint32_t, PendingOutbound> pending_ ABSL_GUARDED_BY(mu_);

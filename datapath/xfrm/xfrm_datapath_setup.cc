@@ -195,6 +195,7 @@ absl::Status XfrmDatapath::SweepOwnedLocked() {
   }
   sas_.clear();
   current_outbound_.clear();
+  installed_.clear();
   return absl::OkStatus();
 }
 

@@ -147,6 +147,57 @@ TEST_F(XfrmDatapathTest, BypassTrafficRaisesNoKernelAcquire) {
   EXPECT_EQ(Shell("ip xfrm state show"), "") << "no larval state either";
 }
 
+// Pushed entries get allocated ids, so precedence is the list's order; and
+// a new SPD is a difference: what did not change is not sent again.
+TEST_F(XfrmDatapathTest, PriorityIsThePositionAndUnchangedPoliciesAreNotSentAgain) {
+  auto dp = Make();
+  ASSERT_NE(dp, nullptr);
+  SpdEntry a = Protect(9);
+  SpdEntry b = Protect(2);
+  b.remote_prefix = "198.18.51.0/24";
+  b.action = SpdEntry::Action::kDiscard;
+  b.setup_peer.clear();
+  ASSERT_TRUE(dp->SetPolicies({a, b}).ok());
+  EXPECT_NE(Shell("ip xfrm policy show dir out dst 198.18.50.0/24").find("priority 1001"),
+            std::string::npos);
+  EXPECT_NE(Shell("ip xfrm policy show dir out dst 198.18.51.0/24").find("priority 1002"),
+            std::string::npos);
+
+  auto listener = XfrmSocket::Open(1u << (XFRMNLGRP_POLICY - 1));
+  ASSERT_TRUE(listener.ok()) << listener.status();
+  auto count = [&](uint16_t type) {
+    int n = 0;
+    EXPECT_TRUE(listener->Receive(absl::Milliseconds(200), [&](const nlmsghdr* m) {
+      n += m->nlmsg_type == type || (type == XFRM_MSG_UPDPOLICY && m->nlmsg_type == XFRM_MSG_NEWPOLICY);
+    }).ok());
+    return n;
+  };
+  ASSERT_TRUE(dp->SetPolicies({a, b}).ok());
+  EXPECT_EQ(count(XFRM_MSG_UPDPOLICY), 0) << "nothing changed, nothing sent";
+
+  SpdEntry c = Protect(5);
+  c.remote_prefix = "198.18.52.0/24";
+  ASSERT_TRUE(dp->SetPolicies({a, c}).ok());
+  int updates = 0, deletes = 0;
+  ASSERT_TRUE(listener->Receive(absl::Milliseconds(200), [&](const nlmsghdr* m) {
+    updates += m->nlmsg_type == XFRM_MSG_UPDPOLICY || m->nlmsg_type == XFRM_MSG_NEWPOLICY;
+    deletes += m->nlmsg_type == XFRM_MSG_DELPOLICY;
+  }).ok());
+  EXPECT_EQ(updates, 3) << "c's out, in, fwd; a untouched";
+  EXPECT_EQ(deletes, 3) << "b's out, in, fwd";
+  EXPECT_EQ(Shell("ip xfrm policy show | grep -c 198.18.51"), "0\n");
+  EXPECT_NE(Shell("ip xfrm policy show dir out dst 198.18.52.0/24").find("priority 1002"),
+            std::string::npos);
+
+  // c moves in front of a: both change priority, in place.
+  ASSERT_TRUE(dp->SetPolicies({c, a}).ok());
+  EXPECT_NE(Shell("ip xfrm policy show dir out dst 198.18.52.0/24").find("priority 1001"),
+            std::string::npos);
+  EXPECT_NE(Shell("ip xfrm policy show dir out dst 198.18.50.0/24").find("priority 1002"),
+            std::string::npos);
+  EXPECT_EQ(Shell("ip xfrm policy show | grep -c '^src'"), "6\n");
+}
+
 TEST_F(XfrmDatapathTest, SameTrafficTwiceIsRefused) {
   auto dp = Make();
   ASSERT_NE(dp, nullptr);

@@ -1,5 +1,7 @@
 #include "datapath/xfrm/xfrm_spd.h"
 
+#include <set>
+
 namespace ikeless::datapath::xfrm {
 namespace {
 
@@ -14,14 +16,15 @@ bool LooksLikeTransport(const SpdEntry& e) {
          e.remote_prefix == HostPrefix(e.setup_peer);
 }
 
-std::vector<PolicySpec> PoliciesFor(const SpdEntry& e, bool tunnel, const SpdMapping& mapping) {
+std::vector<PolicySpec> PoliciesFor(const SpdEntry& e, uint32_t position, bool tunnel,
+                                    const SpdMapping& mapping) {
   PolicySpec out;
   out.dir = XFRM_POLICY_OUT;
   out.source_prefix = e.local_prefix;
   out.destination_prefix = e.remote_prefix;
   out.protocol = static_cast<uint8_t>(e.protocol);
   out.destination_port = static_cast<uint16_t>(e.port);
-  out.priority = mapping.priority_base + e.id;
+  out.priority = mapping.priority_base + position;  // first match wins
   out.reqid = mapping.ReqidOf(e.id);
   switch (e.action) {
     case SpdEntry::Action::kProtect:
@@ -55,10 +58,31 @@ std::vector<PolicySpec> PoliciesFor(const SpdEntry& e, bool tunnel, const SpdMap
   return policies;
 }
 
-bool SameSlot(const PolicySpec& a, const PolicySpec& b) {
-  return a.dir == b.dir && a.source_prefix == b.source_prefix &&
-         a.destination_prefix == b.destination_prefix && a.protocol == b.protocol &&
-         a.source_port == b.source_port && a.destination_port == b.destination_port;
+bool SameSlot(const PolicySpec& a, const PolicySpec& b) { return SlotOf(a) == SlotOf(b); }
+
+PolicySlot SlotOf(const PolicySpec& p) {
+  return {p.dir, p.source_prefix, p.destination_prefix, p.protocol, p.source_port, p.destination_port};
+}
+
+bool SamePolicy(const PolicySpec& a, const PolicySpec& b) {
+  return SameSlot(a, b) && a.priority == b.priority && a.block == b.block &&
+         a.has_template == b.has_template && a.reqid == b.reqid && a.tunnel == b.tunnel &&
+         a.tunnel_source == b.tunnel_source && a.tunnel_destination == b.tunnel_destination;
+}
+
+PolicyChanges DiffPolicies(const std::map<PolicySlot, PolicySpec>& installed,
+                           const std::vector<PolicySpec>& wanted) {
+  PolicyChanges changes;
+  std::set<PolicySlot> slots;
+  for (const PolicySpec& p : wanted) {
+    slots.insert(SlotOf(p));
+    auto it = installed.find(SlotOf(p));
+    if (it == installed.end() || !SamePolicy(it->second, p)) changes.put.push_back(p);
+  }
+  for (const auto& [slot, p] : installed) {
+    if (slots.count(slot) == 0) changes.remove.push_back(p);
+  }
+  return changes;
 }
 
 }  // namespace ikeless::datapath::xfrm

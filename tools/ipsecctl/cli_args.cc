@@ -77,6 +77,15 @@ absl::StatusOr<SplitResult> SplitArgs(absl::Span<const std::string> args,
   return result;
 }
 
+absl::StatusOr<bool> BoolValue(const Option& option) {
+  if (option.values.empty()) return true;
+  const std::string& value = option.values[0];
+  if (value == "true") return true;
+  if (value == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", value.substr(0, 32), "' is not true or false"));
+}
+
 GlobalOptions DefaultGlobalOptions(absl::string_view env_controller) {
   GlobalOptions global;
   global.controller = env_controller.empty() ? kDefaultController : std::string(env_controller);

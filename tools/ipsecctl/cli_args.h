@@ -52,6 +52,11 @@ absl::StatusOr<SplitResult> SplitArgs(absl::Span<const std::string> args,
                                       absl::Span<const OptionSpec> specs,
                                       bool stop_at_operand = false);
 
+// The value of a boolean flag (OptionSpec::boolean): true when given bare,
+// else "true" or "false". The error does not name the option; callers
+// prefix it.
+absl::StatusOr<bool> BoolValue(const Option& option);
+
 enum class OutputFormat { kTable, kJson };
 
 // Options that every command shares.

@@ -85,6 +85,15 @@ TEST(SplitArgs, FlagsAndBooleans) {
   EXPECT_EQ(bad.status().message(), "--verbose: takes no value");
 }
 
+TEST(BoolValue, BareTrueOrFalse) {
+  EXPECT_TRUE(*BoolValue({"--flag", {}}));
+  EXPECT_TRUE(*BoolValue({"--flag", {"true"}}));
+  EXPECT_FALSE(*BoolValue({"--flag", {"false"}}));
+  auto bad = BoolValue({"--flag", {"yes"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "'yes' is not true or false");
+}
+
 TEST(SplitArgs, DoubleDashEndsOptionsAndLoneDashIsAnOperand) {
   auto r = SplitArgs(Words{"-", "--", "--priority", "x"}, kSpecs);
   ASSERT_TRUE(r.ok()) << r.status();

@@ -21,7 +21,8 @@ struct Grammar {
   Kind kind;
   const char* operand;  // "NAME", "ID", or nullptr for none
   bool policy_options;
-  bool address_option;
+  bool address_option;  // --address into Command::address(es)
+  NodeOptionSet node_options = NodeOptionSet::kNone;
 };
 
 constexpr Grammar kGrammar[] = {
@@ -30,18 +31,30 @@ constexpr Grammar kGrammar[] = {
     {"policy", "list", Kind::kPolicyList, nullptr, false, false},
     {"policy", "update", Kind::kPolicyUpdate, "NAME", true, false},
     {"policy", "delete", Kind::kPolicyDelete, "NAME", false, false},
+    {"nodes", "add", Kind::kNodesAdd, "NAME", false, false, NodeOptionSet::kCreate},
+    {"nodes", "get", Kind::kNodesGet, "NAME", false, false},
+    {"nodes", "list", Kind::kNodesList, nullptr, false, false},
+    {"nodes", "set", Kind::kNodesSet, "NAME", false, false, NodeOptionSet::kUpdate},
+    {"nodes", "remove", Kind::kNodesRemove, "NAME", false, false},
     {"assoc", "list", Kind::kAssocList, nullptr, false, true},
     {"assoc", "show", Kind::kAssocShow, "ID", false, false},
     {"agents", "list", Kind::kAgentsList, nullptr, false, false},
-    {"agents", "enroll", Kind::kAgentsEnroll, "NAME", false, true},
+    {"agents", "enroll", Kind::kAgentsEnroll, "NAME", false, true, NodeOptionSet::kSites},
     {"watch", nullptr, Kind::kWatch, nullptr, false, false},
 };
 
 constexpr OptionSpec kAddressSpec = {"--address", nullptr, 1, "ADDR"};
 constexpr OptionSpec kTtlSpec = {"--ttl", nullptr, 1, "DURATION"};
+constexpr OptionSpec kKeepCertificatesSpec = {"--keep-certificates", nullptr, 0, "",
+                                              /*boolean=*/true};
 
 absl::Status Usage(absl::string_view about, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(about, ": ", why));
+}
+
+// Prefixes an option's error with the option it is about.
+absl::Status Named(absl::string_view option, const absl::Status& status) {
+  return absl::InvalidArgumentError(absl::StrCat(option, ": ", status.message()));
 }
 
 // Help wins over every other problem on the line: someone typing
@@ -89,8 +102,11 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
   if (grammar.policy_options) {
     specs.insert(specs.end(), PolicyOptionSpecs().begin(), PolicyOptionSpecs().end());
   }
+  absl::Span<const OptionSpec> node_specs = NodeOptionSpecs(grammar.node_options);
+  specs.insert(specs.end(), node_specs.begin(), node_specs.end());
   if (grammar.address_option) specs.push_back(kAddressSpec);
   if (grammar.kind == Kind::kAgentsEnroll) specs.push_back(kTtlSpec);
+  if (grammar.kind == Kind::kNodesRemove) specs.push_back(kKeepCertificatesSpec);
 
   auto split = SplitArgs(args, specs);
   if (!split.ok()) return Usage(command->words, split.status().message());
@@ -99,7 +115,7 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
     absl::Status status;
     if (IsGlobalOption(option.name)) {
       status = ApplyGlobalOption(option, global);
-    } else if (option.name == kAddressSpec.name) {
+    } else if (option.name == kAddressSpec.name && grammar.address_option) {
       auto address = CanonicalAddress(option.values.at(0), "--address");
       status = address.status();
       if (address.ok()) {
@@ -110,11 +126,19 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
       auto ttl = ParseDurationSeconds(option.values.at(0));
       status = ttl.status();
       if (ttl.ok()) command->ttl_seconds = *ttl;
+    } else if (option.name == kKeepCertificatesSpec.name) {
+      auto keep = BoolValue(option);
+      if (!keep.ok()) status = Named(option.name, keep.status());
+      if (keep.ok()) command->keep_certificates = *keep;
+    } else if (grammar.node_options != NodeOptionSet::kNone) {
+      status = ParseNodeOption(option, &command->node);
     } else {
       status = ParsePolicyOption(option, &command->edits);
     }
     if (!status.ok()) return Usage(command->words, status.message());
   }
+  absl::Status combined = CheckNodeEdits(command->node);
+  if (!combined.ok()) return Usage(command->words, combined.message());
 
   const std::vector<std::string>& operands = split->operands;
   size_t wanted = grammar.operand != nullptr ? 1 : 0;
@@ -141,6 +165,12 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
   }
   if (grammar.kind == Kind::kPolicyUpdate && command->edits.empty()) {
     return Usage(command->words, "nothing to update; give at least one policy option");
+  }
+  if (grammar.kind == Kind::kNodesAdd && command->node.addresses.empty()) {
+    return Usage(command->words, "missing --address (the node's addresses)");
+  }
+  if (grammar.kind == Kind::kNodesSet && command->node.empty()) {
+    return Usage(command->words, "nothing to update; give at least one node option");
   }
   return absl::OkStatus();
 }
@@ -174,7 +204,7 @@ absl::StatusOr<Invocation> ParseInvocation(absl::Span<const std::string> args,
   if (group == "help") return invocation;
   if (!IsGroup(group)) {
     return Usage(group.substr(0, 40),
-                 "unknown command; commands: policy, assoc, agents, watch, help");
+                 "unknown command; commands: policy, nodes, assoc, agents, watch, help");
   }
 
   // The verb must follow the group directly: "policy list", not

@@ -12,6 +12,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "tools/ipsecctl/cli_args.h"
+#include "tools/ipsecctl/node_flags.h"
 #include "tools/ipsecctl/policy_flags.h"
 
 namespace ikeless::ipsecctl {
@@ -25,6 +26,11 @@ struct Command {
     kPolicyList,
     kPolicyUpdate,
     kPolicyDelete,
+    kNodesAdd,
+    kNodesGet,
+    kNodesList,
+    kNodesSet,
+    kNodesRemove,
     kAssocList,
     kAssocShow,
     kAgentsList,
@@ -34,15 +40,17 @@ struct Command {
 
   Kind kind = Kind::kHelp;
   std::string words;            // "policy add": names the command in errors
-  std::string name;             // policy commands with NAME
+  std::string name;             // policy and nodes commands with NAME
   PolicyEdits edits;            // policy add / update
+  NodeEdits node;               // nodes add / set; agents enroll: --site
+  bool keep_certificates = false;  // nodes remove --keep-certificates
   std::string address;          // assoc list --address; canonical; "" = all
   uint64_t association_id = 0;  // assoc show ID
   std::vector<std::string> addresses;  // agents enroll: every --address
   uint64_t ttl_seconds = 0;            // agents enroll --ttl; 0 = the controller's 1 h
 
   // What an error line is about: "policy add web", "assoc show 7",
-  // "policy list".
+  // "policy list", "nodes set gw-a".
   std::string Subject() const;
 };
 
@@ -55,7 +63,8 @@ struct Invocation {
 // Parses the words after argv[0]. Global options may come before the
 // command (as documented) or among its arguments. "-h"/"--help" anywhere,
 // or the command "help", yields Kind::kHelp. For `policy add` without
-// --lifetime the edits carry kDefaultHardLifetimeSeconds. Errors are
+// --lifetime the edits carry kDefaultHardLifetimeSeconds; `nodes add`
+// needs an --address, `nodes set` at least one node option. Errors are
 // INVALID_ARGUMENT, one line, starting with what they are about:
 // "policy add: --lifetime: '0' ...".
 absl::StatusOr<Invocation> ParseInvocation(absl::Span<const std::string> args,

@@ -42,6 +42,11 @@ TEST(ParseInvocation, EveryCommand) {
       {"policy list", Kind::kPolicyList},
       {"policy update web --priority 3", Kind::kPolicyUpdate},
       {"policy delete web", Kind::kPolicyDelete},
+      {"nodes add gw-a --address 198.18.0.1", Kind::kNodesAdd},
+      {"nodes get gw-a", Kind::kNodesGet},
+      {"nodes list", Kind::kNodesList},
+      {"nodes set gw-a --add-site 198.18.10.0/24", Kind::kNodesSet},
+      {"nodes remove gw-a", Kind::kNodesRemove},
       {"assoc list", Kind::kAssocList},
       {"assoc show 42", Kind::kAssocShow},
       {"agents list", Kind::kAgentsList},
@@ -121,7 +126,8 @@ TEST(ParseInvocation, AssocOperands) {
 TEST(ParseInvocation, UsageErrorsSayWhatAndWhy) {
   EXPECT_EQ(ErrorOf(""), "missing command; run 'ipsecctl help' for usage");
   EXPECT_EQ(ErrorOf("-o json"), "missing command; run 'ipsecctl help' for usage");
-  EXPECT_EQ(ErrorOf("frob"), "frob: unknown command; commands: policy, assoc, agents, watch, help");
+  EXPECT_EQ(ErrorOf("frob"),
+            "frob: unknown command; commands: policy, nodes, assoc, agents, watch, help");
   EXPECT_EQ(ErrorOf("policy"),
             "policy: missing subcommand; one of: add, get, list, update, delete");
   EXPECT_EQ(ErrorOf("policy -o json list"),
@@ -146,6 +152,121 @@ TEST(ParseInvocation, UsageErrorsSayWhatAndWhy) {
   EXPECT_EQ(ErrorOf("--timeout 0 watch"), "--timeout: '0' is not a positive number of seconds");
   EXPECT_EQ(ErrorOf("watch -o yaml"), "watch: --output: 'yaml' is not one of: table, json");
   EXPECT_EQ(ErrorOf("--frob policy list"), "--frob: unknown option");
+}
+
+TEST(ParseInvocation, PolicyAction) {
+  Command add = ParseOk("policy add lan --between 198.18.0.0/24 * --action bypass").command;
+  EXPECT_EQ(*add.edits.action, v1::POLICY_ACTION_BYPASS);
+  EXPECT_EQ(*ParseOk("policy update lan --action=discard").command.edits.action,
+            v1::POLICY_ACTION_DISCARD);
+  // Not given: left to the controller (PROTECT).
+  EXPECT_FALSE(ParseOk("policy add lan --between * *").command.edits.action.has_value());
+  EXPECT_EQ(ErrorOf("policy add lan --between * * --action drop"),
+            "policy add: --action: 'drop' is not one of: protect, bypass, discard");
+  EXPECT_EQ(ErrorOf("policy update lan --action"),
+            "policy update: --action: missing value (--action protect|bypass|discard)");
+  EXPECT_EQ(ErrorOf("policy get lan --action bypass"), "policy get: --action: unknown option");
+}
+
+TEST(ParseInvocation, NodesAddTakesAddressesSitesAndDescription) {
+  Command c = ParseOk(
+                  "nodes add gw-a --address 198.18.0.1 --address=fd00:0::1 --site 198.18.10.0/24 "
+                  "--site fd00:10:0::/64 --site 198.18.11.7 --description edge")
+                  .command;
+  EXPECT_EQ(c.Subject(), "nodes add gw-a");
+  EXPECT_EQ(c.node.addresses, (std::vector<std::string>{"198.18.0.1", "fd00::1"}));
+  EXPECT_EQ(c.node.sites,
+            (std::vector<std::string>{"198.18.10.0/24", "fd00:10::/64", "198.18.11.7/32"}));
+  EXPECT_EQ(*c.node.description, "edge");
+  // --address of a node is the node's, not assoc list's filter.
+  EXPECT_EQ(c.address, "");
+  EXPECT_TRUE(c.addresses.empty());
+  EXPECT_TRUE(ParseOk("nodes add h --address 198.18.0.9").command.node.sites.empty());
+}
+
+TEST(ParseInvocation, NodesSetTakesSiteEdits) {
+  Command c =
+      ParseOk("nodes set gw-a --add-site 198.18.12.0/24 --remove-site fd00:10::/64").command;
+  EXPECT_EQ(c.Subject(), "nodes set gw-a");
+  EXPECT_EQ(c.node.add_sites, std::vector<std::string>{"198.18.12.0/24"});
+  EXPECT_EQ(c.node.remove_sites, std::vector<std::string>{"fd00:10::/64"});
+  EXPECT_TRUE(c.node.addresses.empty());
+  EXPECT_TRUE(ParseOk("nodes set gw-a --no-sites").command.node.no_sites);
+  EXPECT_EQ(*ParseOk("nodes set gw-a --description=").command.node.description, "");
+  EXPECT_EQ(ParseOk("nodes set gw-a --address 198.18.0.2").command.node.addresses,
+            std::vector<std::string>{"198.18.0.2"});
+}
+
+TEST(ParseInvocation, NodesRemoveAndKeepCertificates) {
+  EXPECT_FALSE(ParseOk("nodes remove gw-a").command.keep_certificates);
+  EXPECT_TRUE(ParseOk("nodes remove gw-a --keep-certificates").command.keep_certificates);
+  EXPECT_FALSE(ParseOk("nodes remove gw-a --keep-certificates=false").command.keep_certificates);
+  EXPECT_EQ(ErrorOf("nodes remove gw-a --keep-certificates=maybe"),
+            "nodes remove: --keep-certificates: 'maybe' is not true or false");
+}
+
+TEST(ParseInvocation, NodesUsageErrorsSayWhatAndWhy) {
+  EXPECT_EQ(ErrorOf("nodes"), "nodes: missing subcommand; one of: add, get, list, set, remove");
+  EXPECT_EQ(ErrorOf("nodes delete gw-a"),
+            "nodes delete: unknown command; nodes commands: add, get, list, set, remove");
+  EXPECT_EQ(ErrorOf("nodes add --address 198.18.0.1"), "nodes add: missing NAME");
+  EXPECT_EQ(ErrorOf("nodes add gw-a"), "nodes add: missing --address (the node's addresses)");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address gw-a.example"),
+            "nodes add: --address: 'gw-a.example' is not an IPv4 or IPv6 address");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address 198.18.0.0/24"),
+            "nodes add: --address: '198.18.0.0/24' is not an IPv4 or IPv6 address");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address 198.18.0.1 --address 198.18.0.1"),
+            "nodes add: --address: 198.18.0.1 given twice");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address 198.18.0.1 --site 198.18.10.1/24"),
+            "nodes add: --site: '198.18.10.1/24' has host bits set; did you mean the network "
+            "address?");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address 198.18.0.1 --site 198.18.10.0/33"),
+            "nodes add: --site: prefix length '33' must be 0..32");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address 198.18.0.1 --site lan"),
+            "nodes add: --site: 'lan' is not an IPv4 or IPv6 address");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address 198.18.0.1 --site *"),
+            "nodes add: --site: '*' is not a prefix; name the network, e.g. 198.18.10.0/24");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address 198.18.0.1 --site"),
+            "nodes add: --site: missing value (--site PREFIX)");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address 198.18.0.1 --add-site 198.18.10.0/24"),
+            "nodes add: --add-site: unknown option");
+  EXPECT_EQ(ErrorOf("nodes add gw-a --address 198.18.0.1 --lifetime 1h"),
+            "nodes add: --lifetime: unknown option");
+  EXPECT_EQ(ErrorOf("nodes add gw-a b --address 198.18.0.1"),
+            "nodes add: unexpected argument 'b'");
+  EXPECT_EQ(ErrorOf("nodes set --no-sites"), "nodes set: missing NAME");
+  EXPECT_EQ(ErrorOf("nodes set gw-a"),
+            "nodes set: nothing to update; give at least one node option");
+  EXPECT_EQ(ErrorOf("nodes set gw-a --remove-site 198.18.10.0/24 --remove-site 198.18.10.0/24"),
+            "nodes set: --remove-site: 198.18.10.0/24 given twice");
+  EXPECT_EQ(ErrorOf("nodes set gw-a --no-sites --add-site 198.18.10.0/24"),
+            "nodes set: --no-sites: cannot be combined with --site, --add-site or --remove-site");
+  EXPECT_EQ(ErrorOf("nodes set gw-a --site 198.18.10.0/24 --remove-site 198.18.11.0/24"),
+            "nodes set: --site: replaces the whole site list; cannot be combined with "
+            "--add-site or --remove-site");
+  EXPECT_EQ(ErrorOf("nodes set gw-a --add-site 198.18.10.0/24 --remove-site 198.18.10.0/24"),
+            "nodes set: --add-site: 198.18.10.0/24 is also given to --remove-site");
+  EXPECT_EQ(ErrorOf("nodes set gw-a --no-sites=true"), "nodes set: --no-sites: takes no value");
+  EXPECT_EQ(ErrorOf("nodes get"), "nodes get: missing NAME");
+  EXPECT_EQ(ErrorOf("nodes get gw-a --site 198.18.10.0/24"), "nodes get: --site: unknown option");
+  EXPECT_EQ(ErrorOf("nodes list gw-a"), "nodes list: unexpected argument 'gw-a'");
+  EXPECT_EQ(ErrorOf("nodes remove"), "nodes remove: missing NAME");
+  EXPECT_EQ(ErrorOf("nodes remove gw-a --frob"), "nodes remove: --frob: unknown option");
+  EXPECT_EQ(ErrorOf("nodes list -o yaml"),
+            "nodes list: --output: 'yaml' is not one of: table, json");
+}
+
+TEST(ParseInvocation, AgentsEnrollTakesSites) {
+  Command c =
+      ParseOk("agents enroll gw-a --address 198.18.0.1 --site 198.18.10.0/24 --site fd00:10::/64")
+          .command;
+  EXPECT_EQ(c.addresses, std::vector<std::string>{"198.18.0.1"});
+  EXPECT_EQ(c.node.sites, (std::vector<std::string>{"198.18.10.0/24", "fd00:10::/64"}));
+  EXPECT_EQ(ErrorOf("agents enroll gw-a --address 198.18.0.1 --site 198.18.10.1/24"),
+            "agents enroll: --site: '198.18.10.1/24' has host bits set; did you mean the network "
+            "address?");
+  EXPECT_EQ(ErrorOf("agents enroll gw-a --address 198.18.0.1 --add-site 198.18.10.0/24"),
+            "agents enroll: --add-site: unknown option");
 }
 
 TEST(ParseInvocation, AgentsEnrollTakesAddressesAndTtl) {

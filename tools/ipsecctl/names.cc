@@ -52,6 +52,7 @@ absl::StatusOr<int> ParseName(const EnumDescriptor* type, absl::string_view pref
 
 constexpr absl::string_view kProtocolPrefix = "IPSEC_PROTOCOL_";
 constexpr absl::string_view kModePrefix = "MODE_";
+constexpr absl::string_view kActionPrefix = "POLICY_ACTION_";
 
 }  // namespace
 
@@ -83,6 +84,12 @@ std::string EventKindName(v1::Event::Kind kind) {
   return NameOf(v1::Event::Kind_descriptor(), kind, "");
 }
 
+std::string ActionName(v1::PolicyAction action) {
+  // proto/policy.proto: POLICY_ACTION_UNSPECIFIED means PROTECT.
+  if (action == v1::POLICY_ACTION_UNSPECIFIED) action = v1::POLICY_ACTION_PROTECT;
+  return NameOf(v1::PolicyAction_descriptor(), action, kActionPrefix);
+}
+
 absl::StatusOr<v1::IpsecProtocol> ParseProtocol(absl::string_view text) {
   auto number = ParseName(v1::IpsecProtocol_descriptor(), kProtocolPrefix, text);
   if (!number.ok()) return number.status();
@@ -93,6 +100,12 @@ absl::StatusOr<v1::Mode> ParseMode(absl::string_view text) {
   auto number = ParseName(v1::Mode_descriptor(), kModePrefix, text);
   if (!number.ok()) return number.status();
   return static_cast<v1::Mode>(*number);
+}
+
+absl::StatusOr<v1::PolicyAction> ParseAction(absl::string_view text) {
+  auto number = ParseName(v1::PolicyAction_descriptor(), kActionPrefix, text);
+  if (!number.ok()) return number.status();
+  return static_cast<v1::PolicyAction>(*number);
 }
 
 absl::StatusOr<v1::EncryptionAlgorithm> ParseEncryption(absl::string_view text) {
@@ -116,5 +129,7 @@ absl::StatusOr<v1::IntegrityAlgorithm> ParseIntegrity(absl::string_view text) {
 std::string ProtocolNames() { return NamesOf(v1::IpsecProtocol_descriptor(), kProtocolPrefix); }
 
 std::string ModeNames() { return NamesOf(v1::Mode_descriptor(), kModePrefix); }
+
+std::string ActionNames() { return NamesOf(v1::PolicyAction_descriptor(), kActionPrefix); }
 
 }  // namespace ikeless::ipsecctl

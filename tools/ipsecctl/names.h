@@ -10,7 +10,8 @@
 //
 // Every function returns "-" for the UNSPECIFIED (0) value, which means "the
 // controller's default" or "not known", and "unknown(N)" for a number this
-// build does not know (a newer controller).
+// build does not know (a newer controller). ActionName is the exception:
+// an unspecified action is PROTECT by definition, so it prints "protect".
 
 #include <string>
 
@@ -27,16 +28,20 @@ std::string EncryptionName(v1::EncryptionAlgorithm encryption);
 std::string IntegrityName(v1::IntegrityAlgorithm integrity);
 std::string StateName(v1::Association::State state);
 std::string EventKindName(v1::Event::Kind kind);
+std::string ActionName(v1::PolicyAction action);  // "protect", "bypass", "discard"
 
 // Parsers for the option values. The error lists the valid names.
 absl::StatusOr<v1::IpsecProtocol> ParseProtocol(absl::string_view text);
 absl::StatusOr<v1::Mode> ParseMode(absl::string_view text);
 absl::StatusOr<v1::EncryptionAlgorithm> ParseEncryption(absl::string_view text);
 absl::StatusOr<v1::IntegrityAlgorithm> ParseIntegrity(absl::string_view text);
+absl::StatusOr<v1::PolicyAction> ParseAction(absl::string_view text);
 
-// "esp, ah" and "tunnel, transport", for the usage text.
+// "esp, ah", "tunnel, transport" and "protect, bypass, discard", for the
+// usage text.
 std::string ProtocolNames();
 std::string ModeNames();
+std::string ActionNames();
 
 }  // namespace ikeless::ipsecctl
 

@@ -15,6 +15,26 @@ TEST(Names, EnumsUseOperatorSpelling) {
   EXPECT_EQ(StateName(v1::Association::ESTABLISHED), "established");
   EXPECT_EQ(EventKindName(v1::Event::ASSOCIATION_ESTABLISHED), "association-established");
   EXPECT_EQ(EventKindName(v1::Event::PEER_UNREACHABLE), "peer-unreachable");
+  // The kinds of pushed SPDs and node records read the same way.
+  EXPECT_EQ(EventKindName(v1::Event::NODE_CREATED), "node-created");
+  EXPECT_EQ(EventKindName(v1::Event::SPD_APPLIED), "spd-applied");
+  EXPECT_EQ(EventKindName(v1::Event::ASSOCIATION_TORN_DOWN), "association-torn-down");
+  EXPECT_EQ(EventKindName(v1::Event::ASSOCIATION_REKEYED), "association-rekeyed");
+}
+
+TEST(Names, PolicyActions) {
+  EXPECT_EQ(ActionName(v1::POLICY_ACTION_PROTECT), "protect");
+  EXPECT_EQ(ActionName(v1::POLICY_ACTION_BYPASS), "bypass");
+  EXPECT_EQ(ActionName(v1::POLICY_ACTION_DISCARD), "discard");
+  // Unspecified is PROTECT (proto/policy.proto), not "the default".
+  EXPECT_EQ(ActionName(v1::POLICY_ACTION_UNSPECIFIED), "protect");
+  EXPECT_EQ(ActionName(static_cast<v1::PolicyAction>(9)), "unknown(9)");
+  EXPECT_EQ(*ParseAction("bypass"), v1::POLICY_ACTION_BYPASS);
+  EXPECT_EQ(*ParseAction("DISCARD"), v1::POLICY_ACTION_DISCARD);
+  auto bad = ParseAction("drop");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "'drop' is not one of: protect, bypass, discard");
+  EXPECT_FALSE(ParseAction("unspecified").ok());
 }
 
 TEST(Names, AlgorithmsComeFromTheSharedTable) {
@@ -60,6 +80,7 @@ TEST(Names, ParsersRoundTripAndListChoices) {
 TEST(Names, ListsForUsage) {
   EXPECT_EQ(ProtocolNames(), "esp, ah");
   EXPECT_EQ(ModeNames(), "tunnel, transport");
+  EXPECT_EQ(ActionNames(), "protect, bypass, discard");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "tools/ipsecctl/output.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -42,6 +43,29 @@ std::string SideCell(const v1::AssociationSide& side) {
                       " spi=", side.spi() == 0 ? "-" : FormatSpi(side.spi()));
 }
 
+// "198.18.10.0/24 <-> 198.18.20.0/24", the inner traffic of an association
+// (a's side first); "" when neither side stated it.
+std::string TrafficCell(const v1::Association& a) {
+  if (a.a_prefix().empty() && a.b_prefix().empty()) return "";
+  return absl::StrCat(a.a_prefix().empty() ? "-" : a.a_prefix(), " <-> ",
+                      a.b_prefix().empty() ? "-" : a.b_prefix());
+}
+
+// "7/7": the revision the agent applied over the one last pushed to it;
+// "-" before anything was pushed.
+std::string SpdCell(const v1::NodeStatus& status) {
+  if (status.spd_revision() == 0 && status.applied_revision() == 0) return "-";
+  return absl::StrCat(status.applied_revision(), "/", status.spd_revision());
+}
+
+// Whether the agent runs what was pushed; unknowable while it is away.
+std::string SyncCell(const v1::NodeStatus& status) {
+  if (!status.connected()) return "-";
+  return status.in_sync() ? "yes" : "no";
+}
+
+std::string YesNo(bool value) { return value ? "yes" : "no"; }
+
 // Width of the longest event kind name, so `watch` lines align.
 size_t KindWidth() {
   static const size_t width = [] {
@@ -72,11 +96,12 @@ std::string FormatTimeMicros(int64_t unix_micros) {
 std::string FormatSpi(uint32_t spi) { return absl::StrFormat("0x%08x (%u)", spi, spi); }
 
 std::string PolicyTable(const v1::ListPoliciesResponse& response) {
-  Table table({"NAME", "A", "B", "SELECTOR", "MODE", "ENCRYPTION", "INTEGRITY", "LIFETIME",
-               "PRIORITY", "REV"});
+  Table table({"NAME", "A", "B", "SELECTOR", "ACTION", "MODE", "ENCRYPTION", "INTEGRITY",
+               "LIFETIME", "PRIORITY", "REV"});
   for (const v1::Policy& p : response.policies()) {
     table.AddRow({p.name(), p.a().address(), p.b().address(), FormatSelector(p.selector()),
-                  ModeName(p.mode()), EncryptionCell(p), IntegrityName(p.integrity()),
+                  ActionName(p.action()), ModeName(p.mode()), EncryptionCell(p),
+                  IntegrityName(p.integrity()),
                   SecondsCell(p.lifetime().hard_seconds()), absl::StrCat(p.priority()),
                   absl::StrCat(p.revision())});
   }
@@ -84,10 +109,19 @@ std::string PolicyTable(const v1::ListPoliciesResponse& response) {
 }
 
 std::string AssociationTable(const v1::ListAssociationsResponse& response) {
-  Table table({"ID", "STATE", "A", "B", "POLICY", "EXPIRES"});
+  // Associations of agents whose SPD the controller does not push state no
+  // prefixes; a fleet of only those keeps the table it always had.
+  bool traffic = std::any_of(response.associations().begin(), response.associations().end(),
+                             [](const v1::Association& a) { return !TrafficCell(a).empty(); });
+  std::vector<std::string> header = {"ID", "STATE", "A", "B", "POLICY", "EXPIRES"};
+  if (traffic) header.insert(header.begin() + 4, "TRAFFIC");
+  Table table(header);
   for (const v1::Association& a : response.associations()) {
-    table.AddRow({absl::StrCat(a.id()), StateName(a.state()), SideCell(a.a()), SideCell(a.b()),
-                  a.policy_name(), FormatTime(a.expire_time_unix())});
+    std::vector<std::string> row = {absl::StrCat(a.id()), StateName(a.state()), SideCell(a.a()),
+                                    SideCell(a.b()), a.policy_name(),
+                                    FormatTime(a.expire_time_unix())};
+    if (traffic) row.insert(row.begin() + 4, TrafficCell(a));
+    table.AddRow(std::move(row));
   }
   return table.Render();
 }
@@ -101,6 +135,17 @@ std::string AgentTable(const v1::ListAgentsResponse& response) {
   return table.Render();
 }
 
+std::string NodeTable(const v1::ListNodesResponse& response) {
+  Table table({"NAME", "ADDRESSES", "SITES", "CONNECTED", "SPD", "SYNC", "RULES", "DATAPATH"});
+  for (const v1::Node& n : response.nodes()) {
+    const v1::NodeStatus& s = n.status();
+    table.AddRow({n.name(), absl::StrJoin(n.addresses(), ","), absl::StrJoin(n.sites(), ","),
+                  YesNo(s.connected()), SpdCell(s), SyncCell(s), absl::StrCat(s.spd_rules()),
+                  s.datapath()});
+  }
+  return table.Render();
+}
+
 std::string PolicyDetail(const v1::Policy& p) {
   const v1::Lifetime& l = p.lifetime();
   Table table({});
@@ -108,6 +153,7 @@ std::string PolicyDetail(const v1::Policy& p) {
   table.AddRow({"A", p.a().address()});
   table.AddRow({"B", p.b().address()});
   table.AddRow({"SELECTOR", FormatSelector(p.selector())});
+  table.AddRow({"ACTION", ActionName(p.action())});
   table.AddRow({"PROTOCOL", ProtocolName(p.protocol())});
   table.AddRow({"MODE", ModeName(p.mode())});
   table.AddRow({"ENCRYPTION", EncryptionCell(p)});
@@ -136,10 +182,35 @@ std::string AssociationDetail(const v1::Association& a) {
   table.AddRow({"SELECTOR", FormatSelector(a.selector())});
   table.AddRow({"A", SideCell(a.a())});
   table.AddRow({"B", SideCell(a.b())});
+  std::string traffic = TrafficCell(a);
+  if (!traffic.empty()) table.AddRow({"TRAFFIC", traffic});
   table.AddRow({"CREATED", FormatTime(a.create_time_unix())});
   table.AddRow({"ESTABLISHED", FormatTime(a.establish_time_unix())});
   table.AddRow({"EXPIRES", FormatTime(a.expire_time_unix())});
   table.AddRow({"STARTUPS-SENT", absl::StrCat(a.startups_sent())});
+  return table.Render();
+}
+
+std::string NodeDetail(const v1::Node& n) {
+  Table table({});
+  table.AddRow({"NAME", n.name()});
+  table.AddRow({"ADDRESSES", absl::StrJoin(n.addresses(), ",")});
+  table.AddRow({"SITES", absl::StrJoin(n.sites(), ",")});
+  table.AddRow({"DESCRIPTION", n.description()});
+  table.AddRow({"REVISION", absl::StrCat(n.revision())});
+  table.AddRow({"CREATED", FormatTime(n.create_time_unix())});
+  table.AddRow({"UPDATED", FormatTime(n.update_time_unix())});
+  if (n.has_status()) {
+    const v1::NodeStatus& s = n.status();
+    table.AddRow({"CONNECTED", YesNo(s.connected())});
+    table.AddRow({"SPD", SpdCell(s)});
+    table.AddRow({"SYNC", SyncCell(s)});
+    table.AddRow({"RULES", absl::StrCat(s.spd_rules())});
+    table.AddRow({"LAST-ERROR", s.last_error()});
+    table.AddRow({"DATAPATH", s.datapath()});
+    table.AddRow({"VERSION", s.agent_version()});
+    table.AddRow({"LAST-SEEN", FormatTime(s.last_seen_unix())});
+  }
   return table.Render();
 }
 

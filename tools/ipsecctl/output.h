@@ -30,17 +30,25 @@ std::string FormatTimeMicros(int64_t unix_micros);
 std::string FormatSpi(uint32_t spi);
 
 // Lists, with a header line:
-//   NAME A B SELECTOR MODE ENCRYPTION INTEGRITY LIFETIME PRIORITY REV
-//   ID STATE A B POLICY EXPIRES     (A and B: "address id=N spi=0x... (N)")
+//   NAME A B SELECTOR ACTION MODE ENCRYPTION INTEGRITY LIFETIME PRIORITY REV
+//   ID STATE A B [TRAFFIC] POLICY EXPIRES
+//       A and B: "address id=N spi=0x... (N)"; TRAFFIC: "a_prefix <-> b_prefix",
+//       a column only when some association states its inner prefixes
 //   NODE ADDRESSES CONNECTED VERSION DATAPATH LAST-SEEN
+//   NAME ADDRESSES SITES CONNECTED SPD SYNC RULES DATAPATH
+//       SPD: "applied/pushed" revision; SYNC: yes, no, or "-" when not
+//       connected
 std::string PolicyTable(const v1::ListPoliciesResponse& response);
 std::string AssociationTable(const v1::ListAssociationsResponse& response);
 std::string AgentTable(const v1::ListAgentsResponse& response);
+std::string NodeTable(const v1::ListNodesResponse& response);
 
 // One object, every field the operator can act on, one "FIELD value" line
-// each.
+// each. An association's TRAFFIC line only when it states its prefixes; a
+// node's status lines only when the answer has a status (Get, not Create).
 std::string PolicyDetail(const v1::Policy& policy);
 std::string AssociationDetail(const v1::Association& association);
+std::string NodeDetail(const v1::Node& node);
 
 // "TIME  KIND  SUBJECT  DETAIL\n", KIND padded so that consecutive lines
 // of `watch` line up without buffering.

@@ -88,18 +88,20 @@ TEST(PolicyTable, HeaderColumnsAndAlignment) {
   other->set_integrity(v1::INTEGRITY_HMAC_SHA2_256_128);
   other->mutable_lifetime()->set_hard_seconds(5400);
   other->set_revision(12);
+  other->set_action(v1::POLICY_ACTION_BYPASS);
 
   std::vector<std::string> lines = Lines(PolicyTable(r));
   ASSERT_EQ(lines.size(), 3u);
+  // web's action is unspecified: PROTECT.
   EXPECT_EQ(lines[0],
-            "NAME                  A              B          SELECTOR  MODE       ENCRYPTION      "
-            "INTEGRITY          LIFETIME  PRIORITY  REV");
+            "NAME                  A              B          SELECTOR  ACTION   MODE       "
+            "ENCRYPTION      INTEGRITY          LIFETIME  PRIORITY  REV");
   EXPECT_EQ(lines[1],
-            "web                   198.18.0.0/24  *          tcp/443   tunnel     aes-gcm-16/128  "
-            "none               1h        10        3");
+            "web                   198.18.0.0/24  *          tcp/443   protect  tunnel     "
+            "aes-gcm-16/128  none               1h        10        3");
   EXPECT_EQ(lines[2],
-            "legacy-branch-office  fd00:1::/64    fd00:2::1  any       transport  aes-cbc         "
-            "hmac-sha2-256-128  1h30m     0         12");
+            "legacy-branch-office  fd00:1::/64    fd00:2::1  any       bypass   transport  "
+            "aes-cbc         hmac-sha2-256-128  1h30m     0         12");
 }
 
 TEST(AssociationTable, SidesShowAddressIdAndSpi) {
@@ -132,6 +134,27 @@ TEST(AssociationTable, SidesShowAddressIdAndSpi) {
             "198.18.3.1 id=- spi=-                           mesh    -");
 }
 
+TEST(AssociationTable, TrafficColumnOnlyWhenSomeAssociationStatesPrefixes) {
+  v1::ListAssociationsResponse r;
+  *r.add_associations() = Established();
+  EXPECT_EQ(Lines(AssociationTable(r))[0].find("TRAFFIC"), std::string::npos);
+
+  v1::Association* tunnel = r.add_associations();
+  *tunnel = Established();
+  tunnel->set_id(44);
+  tunnel->set_a_prefix("198.18.10.0/24");
+  tunnel->set_b_prefix("fd00:20::/64");
+  std::vector<std::string> lines = Lines(AssociationTable(r));
+  ASSERT_EQ(lines.size(), 3u);
+  std::vector<size_t> starts = ColumnStarts(lines[0]);
+  ASSERT_EQ(starts.size(), 7u) << lines[0];
+  EXPECT_EQ(lines[0].substr(starts[4]), "TRAFFIC                          POLICY  EXPIRES");
+  // Not stated: "-", as every empty cell.
+  EXPECT_EQ(lines[1].substr(starts[4], 2), "- ");
+  EXPECT_EQ(lines[2].substr(starts[4]),
+            "198.18.10.0/24 <-> fd00:20::/64  mesh    2027-01-15T09:00:00Z");
+}
+
 TEST(AgentTable, Columns) {
   v1::ListAgentsResponse r;
   v1::Agent* a = r.add_agents();
@@ -159,7 +182,8 @@ TEST(PolicyDetail, ShowsEveryOperatorField) {
   for (const char* line :
        {"NAME                   web\n", "SELECTOR               tcp/443\n",
         "PROTOCOL               esp\n", "ENCRYPTION             aes-gcm-16/128\n",
-        "LIFETIME               1h\n", "SOFT-LIFETIME          -\n",
+        "ACTION                 protect\n", "LIFETIME               1h\n",
+        "SOFT-LIFETIME          -\n",
         "SOFT-LIFETIME-BYTES    1000\n", "LIFETIME-BYTES         unlimited\n",
         "REPLAY-WINDOW          -\n", "ALLOW-LEGACY           no\n",
         "DESCRIPTION            front ends\n", "REVISION               3\n",
@@ -176,6 +200,112 @@ TEST(AssociationDetail, ShowsSidesAndTimes) {
       << out;
   EXPECT_NE(out.find("ESTABLISHED    2027-01-15T08:00:01Z\n"), std::string::npos) << out;
   EXPECT_NE(out.find("STARTUPS-SENT  0\n"), std::string::npos) << out;
+}
+
+TEST(AssociationDetail, TrafficOnlyWhenStated) {
+  EXPECT_EQ(AssociationDetail(Established()).find("TRAFFIC"), std::string::npos);
+  v1::Association a = Established();
+  a.set_a_prefix("198.18.10.0/24");
+  std::string out = AssociationDetail(a);
+  EXPECT_NE(out.find("B              198.18.2.1 id=2001 spi=0xdeadbeef (3735928559)\n"
+                     "TRAFFIC        198.18.10.0/24 <-> -\n"),
+            std::string::npos)
+      << out;
+}
+
+// Three nodes: in sync, away (its agent holds an older revision), and
+// connected but behind.
+v1::ListNodesResponse Fleet() {
+  v1::ListNodesResponse r;
+  v1::Node* a = r.add_nodes();
+  a->set_name("gw-a");
+  a->add_addresses("198.18.0.1");
+  a->add_sites("198.18.10.0/24");
+  a->add_sites("fd00:10::/64");
+  v1::NodeStatus* s = a->mutable_status();
+  s->set_connected(true);
+  s->set_spd_revision(7);
+  s->set_applied_revision(7);
+  s->set_in_sync(true);
+  s->set_spd_rules(4);
+  s->set_datapath("xfrm");
+  v1::Node* b = r.add_nodes();
+  b->set_name("gw-b");
+  b->add_addresses("198.18.0.2");
+  b->add_addresses("fd00::2");
+  s = b->mutable_status();
+  s->set_spd_revision(5);
+  s->set_applied_revision(3);
+  s->set_spd_rules(2);
+  v1::Node* c = r.add_nodes();
+  c->set_name("pc-c");
+  c->add_addresses("198.18.0.3");
+  s = c->mutable_status();
+  s->set_connected(true);
+  s->set_spd_revision(9);
+  s->set_applied_revision(8);
+  s->set_spd_rules(1);
+  s->set_datapath("esp-engine");
+  return r;
+}
+
+TEST(NodeTable, Columns) {
+  EXPECT_EQ(
+      NodeTable(Fleet()),
+      "NAME  ADDRESSES           SITES                        CONNECTED  SPD  SYNC  RULES  "
+      "DATAPATH\n"
+      "gw-a  198.18.0.1          198.18.10.0/24,fd00:10::/64  yes        7/7  yes   4      xfrm\n"
+      "gw-b  198.18.0.2,fd00::2  -                            no         3/5  -     2      -\n"
+      "pc-c  198.18.0.3          -                            yes        8/9  no    1      "
+      "esp-engine\n");
+}
+
+TEST(NodeTable, NothingPushedYet) {
+  v1::ListNodesResponse r;
+  v1::Node* n = r.add_nodes();
+  n->set_name("new");
+  n->add_addresses("198.18.0.9");
+  EXPECT_EQ(Lines(NodeTable(r))[1], "new   198.18.0.9  -      no         -    -     0      -");
+}
+
+TEST(NodeDetail, RecordThenStatus) {
+  v1::Node n = Fleet().nodes(0);
+  n.set_description("branch office");
+  n.set_revision(2);
+  n.set_create_time_unix(kT0);
+  n.mutable_status()->set_last_error("rule 3: prefix family mismatch");
+  n.mutable_status()->set_agent_version("0.2.0");
+  n.mutable_status()->set_last_seen_unix(kT0 + 60);
+  EXPECT_EQ(NodeDetail(n),
+            "NAME         gw-a\n"
+            "ADDRESSES    198.18.0.1\n"
+            "SITES        198.18.10.0/24,fd00:10::/64\n"
+            "DESCRIPTION  branch office\n"
+            "REVISION     2\n"
+            "CREATED      2027-01-15T08:00:00Z\n"
+            "UPDATED      -\n"
+            "CONNECTED    yes\n"
+            "SPD          7/7\n"
+            "SYNC         yes\n"
+            "RULES        4\n"
+            "LAST-ERROR   rule 3: prefix family mismatch\n"
+            "DATAPATH     xfrm\n"
+            "VERSION      0.2.0\n"
+            "LAST-SEEN    2027-01-15T08:01:00Z\n");
+  // Create and Update answer without a status: only the record.
+  n.clear_status();
+  EXPECT_EQ(Lines(NodeDetail(n)).size(), 7u);
+}
+
+TEST(Json, NodeCarriesStatusAndSites) {
+  auto json = ToJson(Fleet(), JsonStyle::kOneLine);
+  ASSERT_TRUE(json.ok());
+  for (const char* field :
+       {"\"nodes\":[", "\"sites\":[\"198.18.10.0/24\",\"fd00:10::/64\"]",
+        "\"applied_revision\":\"7\"", "\"in_sync\":true", "\"spd_rules\":4",
+        "\"last_error\":\"\""}) {
+    EXPECT_NE(json->find(field), std::string::npos) << field << " in " << *json;
+  }
 }
 
 TEST(EventLine, OneAlignedLinePerEvent) {
@@ -197,6 +327,15 @@ TEST(EventLine, OneAlignedLinePerEvent) {
   bare.set_kind(v1::Event::POLICY_DELETED);
   bare.set_subject("web");
   EXPECT_EQ(EventLine(bare), "-  policy-deleted           web\n");
+  // The SPD kinds line up with the others.
+  v1::Event pushed;
+  pushed.set_kind(v1::Event::SPD_REJECTED);
+  pushed.set_time_unix_micros(kT0 * 1000000);
+  pushed.set_subject("gw-a");
+  pushed.set_detail("revision 8: base 6 is not 7");
+  EXPECT_EQ(EventLine(pushed),
+            "2027-01-15T08:00:00.000000Z  spd-rejected             gw-a  revision 8: base 6 is "
+            "not 7\n");
 }
 
 TEST(Json, ProtoFieldNamesAndEveryPrimitiveField) {

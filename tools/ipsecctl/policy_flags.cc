@@ -15,6 +15,7 @@ namespace {
 
 constexpr OptionSpec kPolicySpecs[] = {
     {"--between", nullptr, 2, "A B"},
+    {"--action", nullptr, 1, "protect|bypass|discard"},
     {"--protocol", nullptr, 1, "esp|ah"},
     {"--mode", nullptr, 1, "tunnel|transport"},
     {"--encryption", nullptr, 1, "NAME"},
@@ -75,19 +76,10 @@ absl::StatusOr<std::string> ParseEndpoint(absl::string_view text) {
   return match->ToString();
 }
 
-absl::StatusOr<bool> ParseBool(const Option& option) {
-  if (option.values.empty()) return true;
-  const std::string& value = option.values[0];
-  if (value == "true") return true;
-  if (value == "false") return false;
-  return absl::InvalidArgumentError(
-      absl::StrCat("'", value.substr(0, 32), "' is not true or false"));
-}
-
 }  // namespace
 
 bool PolicyEdits::empty() const {
-  return !a && !b && !protocol && !mode && !encryption && !key_bits && !integrity &&
+  return !a && !b && !action && !protocol && !mode && !encryption && !key_bits && !integrity &&
          !hard_seconds && !soft_seconds && !hard_bytes && !soft_bytes && !selector && !priority &&
          !replay_window && !allow_legacy && !description;
 }
@@ -105,6 +97,7 @@ absl::Status ParsePolicyOption(const Option& option, PolicyEdits* edits) {
     edits->b = *b;
     return absl::OkStatus();
   }
+  if (name == "--action") return Set(option, ParseAction, &edits->action);
   if (name == "--protocol") return Set(option, ParseProtocol, &edits->protocol);
   if (name == "--mode") return Set(option, ParseMode, &edits->mode);
   if (name == "--encryption") return Set(option, ParseEncryption, &edits->encryption);
@@ -122,7 +115,7 @@ absl::Status ParsePolicyOption(const Option& option, PolicyEdits* edits) {
     return absl::OkStatus();
   }
   if (name == "--allow-legacy") {
-    auto value = ParseBool(option);
+    auto value = BoolValue(option);
     if (!value.ok()) return Named(name, value.status());
     edits->allow_legacy = *value;
     return absl::OkStatus();
@@ -133,6 +126,7 @@ absl::Status ParsePolicyOption(const Option& option, PolicyEdits* edits) {
 void ApplyPolicyEdits(const PolicyEdits& edits, v1::Policy* policy) {
   if (edits.a) policy->mutable_a()->set_address(*edits.a);
   if (edits.b) policy->mutable_b()->set_address(*edits.b);
+  if (edits.action) policy->set_action(*edits.action);
   if (edits.protocol) policy->set_protocol(*edits.protocol);
   if (edits.mode) policy->set_mode(*edits.mode);
   if (edits.encryption) policy->set_encryption(*edits.encryption);

@@ -25,6 +25,7 @@ namespace ikeless::ipsecctl {
 struct PolicyEdits {
   std::optional<std::string> a;  // canonical AddressMatch text
   std::optional<std::string> b;
+  std::optional<v1::PolicyAction> action;  // unset: PROTECT on add
   std::optional<v1::IpsecProtocol> protocol;
   std::optional<v1::Mode> mode;
   std::optional<v1::EncryptionAlgorithm> encryption;

@@ -53,6 +53,7 @@ TEST(PolicyFlags, EverySpecIsParsed) {
     std::vector<std::string> values;
     if (std::string(spec.name) == "--between") values = {"198.18.0.1", "*"};
     if (spec.values == 1) values = {"1"};
+    if (std::string(spec.name) == "--action") values = {"bypass"};
     if (std::string(spec.name) == "--protocol") values = {"esp"};
     if (std::string(spec.name) == "--mode") values = {"tunnel"};
     if (std::string(spec.name) == "--encryption") values = {"aes-cbc"};
@@ -74,6 +75,8 @@ TEST(PolicyFlags, EveryErrorNamesTheOption) {
       {"--between", {"198.18.0.1", "nowhere"}},
       {"--between", {"198.18.0.1/24", "*"}},  // host bits set
       {"--between", {"", "*"}},
+      {"--action", {"drop"}},
+      {"--action", {""}},
       {"--protocol", {"esp3"}},
       {"--mode", {"tunel"}},
       {"--encryption", {"aes-gcm"}},
@@ -121,6 +124,22 @@ TEST(PolicyFlags, BetweenStoresCanonicalAddresses) {
   PolicyEdits w = ParseOk("--between", {"*", "any"});
   EXPECT_EQ(*w.a, "*");
   EXPECT_EQ(*w.b, "*");
+}
+
+TEST(PolicyFlags, Action) {
+  EXPECT_EQ(*ParseOk("--action", {"protect"}).action, v1::POLICY_ACTION_PROTECT);
+  EXPECT_EQ(*ParseOk("--action", {"bypass"}).action, v1::POLICY_ACTION_BYPASS);
+  EXPECT_EQ(*ParseOk("--action", {"discard"}).action, v1::POLICY_ACTION_DISCARD);
+  PolicyEdits edits;
+  absl::Status s = Parse("--action", {"drop"}, &edits);
+  EXPECT_EQ(s.message(), "--action: 'drop' is not one of: protect, bypass, discard");
+  // Not given: the policy keeps its action (or, on add, the controller's PROTECT).
+  v1::Policy p = StoredPolicy();
+  p.set_action(v1::POLICY_ACTION_DISCARD);
+  ApplyPolicyEdits(ParseOk("--priority", {"1"}), &p);
+  EXPECT_EQ(p.action(), v1::POLICY_ACTION_DISCARD);
+  ApplyPolicyEdits(ParseOk("--action", {"bypass"}), &p);
+  EXPECT_EQ(p.action(), v1::POLICY_ACTION_BYPASS);
 }
 
 TEST(PolicyFlags, Durations) {

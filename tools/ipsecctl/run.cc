@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/ipsecctl/node_flags.h"
 #include "tools/ipsecctl/output.h"
 #include "tools/ipsecctl/policy_flags.h"
 #include "tools/ipsecctl/table.h"
@@ -30,6 +31,11 @@ class Runner {
       case Kind::kPolicyList: return PolicyList();
       case Kind::kPolicyUpdate: return PolicyUpdate();
       case Kind::kPolicyDelete: return PolicyDelete();
+      case Kind::kNodesAdd: return NodesAdd();
+      case Kind::kNodesGet: return NodesGet();
+      case Kind::kNodesList: return NodesList();
+      case Kind::kNodesSet: return NodesSet();
+      case Kind::kNodesRemove: return NodesRemove();
       case Kind::kAssocList: return AssocList();
       case Kind::kAssocShow: return AssocShow();
       case Kind::kAgentsList: return AgentsList();
@@ -153,6 +159,97 @@ class Runner {
     return absl::OkStatus();
   }
 
+  absl::Status NodesAdd() {
+    v1::CreateNodeRequest request;
+    v1::Node* node = request.mutable_node();
+    node->set_name(command_.name);
+    absl::Status edited = ApplyNodeEdits(command_.node, node);
+    if (!edited.ok()) return edited;
+    v1::Node created;
+    grpc::Status status = stub_->CreateNode(Context().get(), request, &created);
+    if (!status.ok()) return FromGrpc(status);
+    return Print(created, NodeDetail);
+  }
+
+  absl::Status NodesGet() {
+    v1::GetNodeRequest request;
+    request.set_name(command_.name);
+    v1::Node node;
+    grpc::Status status = stub_->GetNode(Context().get(), request, &node);
+    if (!status.ok()) return FromGrpc(status);
+    return Print(node, NodeDetail);
+  }
+
+  absl::Status NodesList() {
+    v1::ListNodesResponse response;
+    grpc::Status status = stub_->ListNodes(Context().get(), v1::ListNodesRequest(), &response);
+    if (!status.ok()) return FromGrpc(status);
+    return Print(response, NodeTable);
+  }
+
+  // As PolicyUpdate: read, change only what was given (--add-site and
+  // --remove-site edit the list read), write back conditioned on the
+  // revision read, so a concurrent change is ABORTED, not undone.
+  absl::Status NodesSet() {
+    v1::GetNodeRequest get;
+    get.set_name(command_.name);
+    v1::Node current;
+    grpc::Status status = stub_->GetNode(Context().get(), get, &current);
+    if (!status.ok()) return FromGrpc(status);
+
+    v1::UpdateNodeRequest request;
+    request.set_expected_revision(current.revision());
+    v1::Node* node = request.mutable_node();
+    *node = current;
+    // Set by the controller; the request carries what the operator controls.
+    node->clear_revision();
+    node->clear_create_time_unix();
+    node->clear_update_time_unix();
+    node->clear_status();
+    absl::Status edited = ApplyNodeEdits(command_.node, node);
+    // Its message quotes the node's sites as the controller sent them.
+    if (!edited.ok()) {
+      return absl::Status(edited.code(), SanitizeCell(std::string(edited.message())));
+    }
+
+    v1::Node updated;
+    status = stub_->UpdateNode(Context().get(), request, &updated);
+    if (status.error_code() == grpc::StatusCode::ABORTED) {
+      return absl::AbortedError(absl::StrCat(FromGrpc(status).message(), " (revision ",
+                                             current.revision(),
+                                             " changed while updating; run the command again)"));
+    }
+    if (!status.ok()) return FromGrpc(status);
+    return Print(updated, NodeDetail);
+  }
+
+  // "deleted node gw-e: 3 associations torn down, certificates revoked
+  // (node:gw-e)": what removing a node did beyond the record.
+  absl::Status NodesRemove() {
+    v1::DeleteNodeRequest request;
+    request.set_name(command_.name);
+    request.set_keep_certificates(command_.keep_certificates);
+    v1::DeleteNodeResponse response;
+    grpc::Status status = stub_->DeleteNode(Context().get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    if (global_.output == OutputFormat::kJson) {
+      auto json = ToJson(response, JsonStyle::kOneLine);
+      if (!json.ok()) return json.status();
+      out_ << *json;
+      return absl::OkStatus();
+    }
+    std::string name = SanitizeCell(command_.name);
+    uint32_t torn_down = response.associations_torn_down();
+    std::string certificates = response.certificates_revoked()
+                                   ? absl::StrCat("certificates revoked (node:", name, ")")
+                               : command_.keep_certificates ? "certificates kept"
+                                                            : "certificates not revoked";
+    out_ << "deleted node " << name << ": " << torn_down
+         << (torn_down == 1 ? " association" : " associations") << " torn down, " << certificates
+         << "\n";
+    return absl::OkStatus();
+  }
+
   absl::Status AssocList() {
     v1::ListAssociationsRequest request;
     request.set_address(command_.address);
@@ -184,6 +281,7 @@ class Runner {
     v1::CreateEnrollmentTokenRequest request;
     request.set_node_name(command_.name);
     for (const std::string& a : command_.addresses) request.add_addresses(a);
+    for (const std::string& site : command_.node.sites) request.add_sites(site);
     request.set_ttl_seconds(static_cast<uint32_t>(std::min<uint64_t>(command_.ttl_seconds, UINT32_MAX)));
     v1::EnrollmentToken response;
     grpc::Status status = stub_->CreateEnrollmentToken(Context().get(), request, &response);

@@ -2,8 +2,8 @@
 #define IKELESS_TOOLS_IPSECCTL_RUN_H_
 
 // Carries out a parsed command: the PolicyService calls with their
-// deadlines, the read-modify-write of `policy update`, and printing the
-// answer. Takes the stub interface so that tests can put an in-process
+// deadlines, the read-modify-write of `policy update` and `nodes set`, and
+// printing the answer. Takes the stub interface so that tests can put an in-process
 // server (or anything else) behind it.
 
 #include <ostream>

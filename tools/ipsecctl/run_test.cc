@@ -1,132 +1,24 @@
-// RunCommand against a scripted PolicyService on loopback: what is sent,
-// what is printed, and the one-line errors. The service here only replays
-// what each test tells it; it is a test double, not the controller.
-#include "tools/ipsecctl/run.h"
-
+// RunCommand for policies, associations, agents and watch against the
+// scripted PolicyService of run_test_fixture.h: what is sent, what is
+// printed, and the one-line errors.
 #include <algorithm>
-#include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
-#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
-#include "tools/ipsecctl/command.h"
+#include "tools/ipsecctl/run.h"
+#include "tools/ipsecctl/run_test_fixture.h"
 
 namespace ikeless::ipsecctl {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
-
-// Answers each call from fields a test sets, and records the requests.
-class ScriptedService final : public v1::PolicyService::Service {
- public:
-  absl::Mutex mu;
-  grpc::Status status ABSL_GUARDED_BY(mu);  // returned by every call
-  v1::Policy policy ABSL_GUARDED_BY(mu);    // GetPolicy's answer
-  grpc::Status update_status ABSL_GUARDED_BY(mu);
-  std::vector<v1::Event> events ABSL_GUARDED_BY(mu);
-  bool hang ABSL_GUARDED_BY(mu) = false;  // ListAgents waits for the deadline
-  std::vector<std::string> calls ABSL_GUARDED_BY(mu);
-  v1::CreatePolicyRequest create ABSL_GUARDED_BY(mu);
-  v1::UpdatePolicyRequest update ABSL_GUARDED_BY(mu);
-  std::string name ABSL_GUARDED_BY(mu);  // of Get/Delete
-  v1::ListAssociationsRequest list_associations ABSL_GUARDED_BY(mu);
-  v1::GetAssociationRequest get_association ABSL_GUARDED_BY(mu);
-
-  grpc::Status CreatePolicy(grpc::ServerContext*, const v1::CreatePolicyRequest* request,
-                            v1::Policy* response) override {
-    absl::MutexLock lock(&mu);
-    calls.push_back("CreatePolicy");
-    create = *request;
-    *response = request->policy();
-    response->set_revision(1);
-    return status;
-  }
-  grpc::Status GetPolicy(grpc::ServerContext*, const v1::GetPolicyRequest* request,
-                         v1::Policy* response) override {
-    absl::MutexLock lock(&mu);
-    calls.push_back("GetPolicy");
-    name = request->name();
-    *response = policy;
-    return status;
-  }
-  grpc::Status ListPolicies(grpc::ServerContext*, const v1::ListPoliciesRequest*,
-                            v1::ListPoliciesResponse* response) override {
-    absl::MutexLock lock(&mu);
-    calls.push_back("ListPolicies");
-    *response->add_policies() = policy;
-    return status;
-  }
-  grpc::Status UpdatePolicy(grpc::ServerContext*, const v1::UpdatePolicyRequest* request,
-                            v1::Policy* response) override {
-    absl::MutexLock lock(&mu);
-    calls.push_back("UpdatePolicy");
-    update = *request;
-    *response = request->policy();
-    response->set_revision(request->expected_revision() + 1);
-    return update_status;
-  }
-  grpc::Status DeletePolicy(grpc::ServerContext*, const v1::DeletePolicyRequest* request,
-                            v1::DeletePolicyResponse*) override {
-    absl::MutexLock lock(&mu);
-    calls.push_back("DeletePolicy");
-    name = request->name();
-    return status;
-  }
-  grpc::Status ListAssociations(grpc::ServerContext*, const v1::ListAssociationsRequest* request,
-                                v1::ListAssociationsResponse* response) override {
-    absl::MutexLock lock(&mu);
-    calls.push_back("ListAssociations");
-    list_associations = *request;
-    v1::Association* a = response->add_associations();
-    a->set_id(42);
-    a->set_state(v1::Association::HALF_OPEN);
-    a->mutable_a()->set_address("198.18.1.1");
-    a->mutable_a()->set_request_id(1001);
-    a->mutable_a()->set_spi(5100);
-    a->mutable_b()->set_address("198.18.2.1");
-    a->set_policy_name("mesh");
-    return status;
-  }
-  grpc::Status GetAssociation(grpc::ServerContext*, const v1::GetAssociationRequest* request,
-                              v1::Association* response) override {
-    absl::MutexLock lock(&mu);
-    calls.push_back("GetAssociation");
-    get_association = *request;
-    response->set_id(request->id());
-    response->set_state(v1::Association::ESTABLISHED);
-    return status;
-  }
-  grpc::Status ListAgents(grpc::ServerContext* context, const v1::ListAgentsRequest*,
-                          v1::ListAgentsResponse* response) override {
-    bool wait;
-    {
-      absl::MutexLock lock(&mu);
-      calls.push_back("ListAgents");
-      wait = hang;
-    }
-    while (wait && !context->IsCancelled()) absl::SleepFor(absl::Milliseconds(5));
-    v1::Agent* agent = response->add_agents();
-    agent->set_node_name("router-1");
-    agent->set_connected(true);
-    absl::MutexLock lock(&mu);
-    return status;
-  }
-  grpc::Status WatchEvents(grpc::ServerContext*, const v1::WatchEventsRequest*,
-                           grpc::ServerWriter<v1::Event>* writer) override {
-    absl::MutexLock lock(&mu);
-    calls.push_back("WatchEvents");
-    for (const v1::Event& e : events) writer->Write(e);
-    return status;
-  }
-};
+using testing_fixture::RunTest;
 
 v1::Policy StoredPolicy() {
   v1::Policy p;
@@ -146,48 +38,6 @@ v1::Policy StoredPolicy() {
   return p;
 }
 
-class RunTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(&service_);
-    server_ = builder.BuildAndStart();
-    ASSERT_NE(server_, nullptr);
-    ASSERT_NE(port, 0);
-    address_ = absl::StrCat("127.0.0.1:", port);
-  }
-
-  void TearDown() override { server_->Shutdown(); }
-
-  struct Result {
-    int code;
-    std::string out;
-    std::string err;
-  };
-
-  // Runs a command line (words split on spaces) against `address`, as main
-  // would: parse, then run.
-  Result Run(absl::string_view line, const std::string& address) {
-    std::vector<std::string> args = absl::StrSplit(line, ' ');
-    args.insert(args.begin(), {"--controller", address});
-    auto invocation = ParseInvocation(args, "");
-    EXPECT_TRUE(invocation.ok()) << invocation.status();
-    if (!invocation.ok()) return {kExitUsage, "", ""};
-    auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-    auto stub = v1::PolicyService::NewStub(channel);
-    std::ostringstream out, err;
-    int code = RunCommand(*invocation, stub.get(), out, err);
-    return {code, out.str(), err.str()};
-  }
-  Result Run(absl::string_view line) { return Run(line, address_); }
-
-  ScriptedService service_;
-  std::unique_ptr<grpc::Server> server_;
-  std::string address_;
-};
-
 TEST_F(RunTest, PolicyAddSendsTheOptionsAndPrintsTheCreatedPolicy) {
   Result r =
       Run("policy add web --between 198.18.0.0/24 * --encryption aes-cbc --integrity "
@@ -203,9 +53,39 @@ TEST_F(RunTest, PolicyAddSendsTheOptionsAndPrintsTheCreatedPolicy) {
   EXPECT_EQ(sent.selector().port(), 443u);
   EXPECT_EQ(sent.lifetime().hard_seconds(), 3600u);  // the default for add
   EXPECT_EQ(sent.mode(), v1::MODE_UNSPECIFIED);      // left to the controller
+  EXPECT_EQ(sent.action(), v1::POLICY_ACTION_UNSPECIFIED);  // the controller's PROTECT
   EXPECT_NE(r.out.find("NAME                   web\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("ACTION                 protect\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("ENCRYPTION             aes-cbc\n"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("REVISION               1\n"), std::string::npos) << r.out;
+}
+
+TEST_F(RunTest, PolicyActionIsSentAndShown) {
+  Result add = Run("policy add dmz --between 198.18.9.0/24 * --action discard");
+  EXPECT_EQ(add.code, kExitOk) << add.err;
+  EXPECT_NE(add.out.find("ACTION                 discard\n"), std::string::npos) << add.out;
+  {
+    absl::MutexLock lock(&service_.mu);
+    EXPECT_EQ(service_.create.policy().action(), v1::POLICY_ACTION_DISCARD);
+    service_.policy = StoredPolicy();
+  }
+  Result update = Run("policy update web --action=bypass");
+  EXPECT_EQ(update.code, kExitOk) << update.err;
+  {
+    absl::MutexLock lock(&service_.mu);
+    EXPECT_EQ(service_.update.policy().action(), v1::POLICY_ACTION_BYPASS);
+    EXPECT_EQ(service_.update.policy().priority(), 4);  // the rest as read
+    service_.policy.set_action(v1::POLICY_ACTION_BYPASS);
+  }
+  Result list = Run("policy list");
+  EXPECT_EQ(list.code, kExitOk) << list.err;
+  std::string header = list.out.substr(0, list.out.find('\n'));
+  size_t column = header.find("ACTION");
+  ASSERT_NE(column, std::string::npos) << header;
+  EXPECT_EQ(list.out.substr(header.size() + 1 + column, 7), "bypass ") << list.out;
+  Result json = Run("policy get web -o json");
+  EXPECT_NE(json.out.find("\"action\": \"POLICY_ACTION_BYPASS\""), std::string::npos)
+      << json.out;
 }
 
 TEST_F(RunTest, PolicyUpdateChangesOnlyTheGivenOptionsAtTheRevisionRead) {
@@ -344,6 +224,26 @@ TEST_F(RunTest, TablesForListsAndShow) {
   EXPECT_EQ(service_.get_association.id(), 42u);
 }
 
+TEST_F(RunTest, AssocShowStatesInnerPrefixesWhenSetAndJsonAlways) {
+  Result bare = Run("assoc show 42");
+  EXPECT_EQ(bare.code, kExitOk) << bare.err;
+  EXPECT_EQ(bare.out.find("TRAFFIC"), std::string::npos) << bare.out;
+  Result bare_json = Run("assoc show 42 -o json");
+  EXPECT_NE(bare_json.out.find("\"a_prefix\": \"\""), std::string::npos) << bare_json.out;
+  EXPECT_NE(bare_json.out.find("\"b_prefix\": \"\""), std::string::npos) << bare_json.out;
+  {
+    absl::MutexLock lock(&service_.mu);
+    service_.association.set_a_prefix("198.18.10.0/24");
+    service_.association.set_b_prefix("198.18.20.0/24");
+  }
+  Result set = Run("assoc show 42");
+  EXPECT_NE(set.out.find("TRAFFIC        198.18.10.0/24 <-> 198.18.20.0/24\n"), std::string::npos)
+      << set.out;
+  Result json = Run("assoc show 42 -o json");
+  EXPECT_NE(json.out.find("\"a_prefix\": \"198.18.10.0/24\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"b_prefix\": \"198.18.20.0/24\""), std::string::npos) << json.out;
+}
+
 TEST_F(RunTest, DeletePrintsAConfirmationOrAnEmptyObject) {
   Result table = Run("policy delete web");
   EXPECT_EQ(table.code, kExitOk) << table.err;
@@ -380,6 +280,30 @@ TEST_F(RunTest, WatchPrintsOneLinePerEvent) {
     v1::Event parsed;
     EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(line, &parsed).ok()) << line;
   }
+}
+
+TEST_F(RunTest, WatchPrintsTheSpdAndNodeEventsReadably) {
+  {
+    absl::MutexLock lock(&service_.mu);
+    v1::Event e;
+    e.set_time_unix_micros(1800000000000000);
+    e.set_kind(v1::Event::NODE_CREATED);
+    e.set_subject("gw-e");
+    service_.events.push_back(e);
+    e.set_kind(v1::Event::SPD_APPLIED);
+    e.set_detail("revision 7, 12 rules");
+    service_.events.push_back(e);
+    e.set_kind(v1::Event::ASSOCIATION_TORN_DOWN);
+    e.set_subject("42");
+    e.set_detail("policy web deleted");
+    service_.events.push_back(e);
+  }
+  Result r = Run("watch");
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_EQ(r.out,
+            "2027-01-15T08:00:00.000000Z  node-created             gw-e\n"
+            "2027-01-15T08:00:00.000000Z  spd-applied              gw-e  revision 7, 12 rules\n"
+            "2027-01-15T08:00:00.000000Z  association-torn-down    42  policy web deleted\n");
 }
 
 TEST_F(RunTest, WatchEndedByTheControllerWithAnErrorFails) {

@@ -13,7 +13,11 @@ TEST(Usage, NamesEveryCommandAndOption) {
   std::string text = UsageText();
   for (const char* word :
        {"policy add NAME --between A B", "policy get NAME", "policy list", "policy update NAME",
-        "policy delete NAME", "assoc list [--address ADDR]", "assoc show ID", "agents list",
+        "policy delete NAME", "nodes add NAME --address A", "nodes get NAME", "nodes list",
+        "nodes set NAME", "nodes remove NAME [--keep-certificates]", "--address ADDR",
+        "--site PREFIX", "--add-site PREFIX", "--remove-site PREFIX", "--no-sites",
+        "agents enroll NAME --address A", "--action ACTION", "protect, bypass, discard",
+        "assoc list [--address ADDR]", "assoc show ID", "agents list",
         "watch", "help", "--controller ADDR", "-o, --output FORMAT", "--timeout SECONDS",
         "-h, --help", "--protocol", "--mode", "--encryption NAME", "--key-bits N",
         "--integrity NAME", "--lifetime DURATION", "--soft-lifetime DURATION",

@@ -1,0 +1,88 @@
+#ifndef IKELESS_CONTROLLER_INTENT_SERVICE_H_
+#define IKELESS_CONTROLLER_INTENT_SERVICE_H_
+
+// The controller's whole intent, nodes and policies, and what follows when
+// it changes (DESIGN.md "Policy is the whole configuration"): live
+// associations are torn down or rekeyed (policy_enforcer.h), every affected
+// node's SPD is pushed as a delta (spd_publisher.h), and each event goes to
+// `ipsecctl watch`. The thin shell around the two deciders: it reads and
+// writes the stores and sends what they decided. One change at a time.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "controller/dispatcher.h"
+#include "controller/event_hub.h"
+#include "controller/revocation_list.h"
+#include "controller/session_registry.h"
+#include "controller/spd_publisher.h"
+#include "proto/admin.pb.h"
+#include "storage/association_store.h"
+#include "storage/node_store.h"
+#include "storage/policy_store.h"
+
+namespace ikeless::controller {
+
+class IntentService {
+ public:
+  struct Deps {
+    storage::NodeStore* nodes = nullptr;
+    storage::PolicyStore* policies = nullptr;
+    storage::AssociationStore* associations = nullptr;
+    SessionRegistry* registry = nullptr;
+    Dispatcher* dispatcher = nullptr;
+    EventHub* events = nullptr;
+    RevocationList* revocations = nullptr;  // may be null: nodes remove without revoking
+    Clock* clock = nullptr;
+  };
+
+  explicit IntentService(Deps deps) : deps_(deps) {}
+
+  // Reads nodes and policies from the stores. Call once before serving.
+  absl::Status Load();
+
+  // A policy was created, updated or deleted in the store: enforce it on
+  // live associations, then push the SPDs it changes.
+  absl::Status PoliciesChanged();
+
+  // Node records: validated (node_validation.h), stored, then enforced and
+  // pushed. Errors as the store's, or FAILED_PRECONDITION for a name whose
+  // certificates were revoked (re-adding a removed node would let its old
+  // certificates in again: pick a new name or edit the revocation file).
+  absl::StatusOr<v1::Node> CreateNode(v1::Node node);
+  absl::StatusOr<v1::Node> UpdateNode(v1::Node node, uint64_t expected_revision);
+  absl::StatusOr<v1::DeleteNodeResponse> DeleteNode(const std::string& name,
+                                                    bool keep_certificates);
+  // With status (connection, SPD revisions).
+  absl::StatusOr<v1::Node> GetNode(const std::string& name);
+  std::vector<v1::Node> ListNodes();
+
+  // The agent stream of `node` said Hello / went away / acknowledged.
+  void OnConnected(const std::string& node);
+  void OnDisconnected(const std::string& node);
+  void OnAck(const std::string& node, const v1::SpdAck& ack);
+
+ private:
+  // Sends what the publisher decided (under mu_: pushes keep revision order).
+  void Carry(SpdPublisher::Output out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Teardowns and rekeys for the current policies (and removed addresses).
+  absl::StatusOr<uint32_t> Enforce(const std::vector<std::string>& gone_addresses)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::StatusOr<uint64_t> NextRevision() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  v1::Node WithStatus(v1::Node node) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Publish(v1::Event::Kind kind, const std::string& subject, const std::string& detail);
+
+  const Deps deps_;
+  absl::Mutex mu_;
+  SpdPublisher publisher_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace ikeless::controller
+
+#endif  // IKELESS_CONTROLLER_INTENT_SERVICE_H_

@@ -1,0 +1,140 @@
+// SqliteStore's NodeStore: one row per node in `nodes` (schema version 3),
+// the whole v1::Node (without status) in `body`. Nodes are read rarely (the
+// controller keeps its intent in memory, controller/fleet_intent.h), so
+// there is no cache here.
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "storage/sqlite_store.h"
+
+namespace ikeless::storage {
+namespace {
+
+absl::Status NodeNotFound(absl::string_view name) {
+  return absl::NotFoundError(absl::StrCat("node '", name, "' not found"));
+}
+
+absl::Status DecodeNode(absl::string_view body, v1::Node* out) {
+  out->Clear();
+  if (!out->ParseFromArray(body.data(), static_cast<int>(body.size()))) {
+    return absl::DataLossError("stored node does not parse");
+  }
+  return absl::OkStatus();
+}
+
+// The row of `name` inside the current transaction, or NOT_FOUND.
+absl::StatusOr<v1::Node> ReadNode(SqliteDb& db, absl::string_view name) {
+  absl::StatusOr<SqliteStatement> stmt = db.Prepare("SELECT body FROM nodes WHERE name = ?");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, name);
+  absl::StatusOr<bool> found = stmt->Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return NodeNotFound(name);
+  v1::Node n;
+  if (absl::Status s = DecodeNode(stmt->ColumnBlob(0), &n); !s.ok()) return s;
+  return n;
+}
+
+absl::Status WriteNode(SqliteDb& db, const v1::Node& n, bool insert) {
+  std::string body;
+  n.SerializeToString(&body);
+  absl::StatusOr<SqliteStatement> stmt = db.Prepare(
+      insert ? "INSERT INTO nodes (revision, create_time_unix, update_time_unix, body, name)"
+               " VALUES (?, ?, ?, ?, ?)"
+             : "UPDATE nodes SET revision = ?, create_time_unix = ?, update_time_unix = ?,"
+               " body = ? WHERE name = ?");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindInt64(1, static_cast<int64_t>(n.revision()));
+  stmt->BindInt64(2, n.create_time_unix());
+  stmt->BindInt64(3, n.update_time_unix());
+  stmt->BindBlobNoCopy(4, body);
+  stmt->BindText(5, n.name());
+  return stmt->Run();
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Node> SqliteStore::CreateNode(const v1::Node& node) {
+  absl::MutexLock l(&mu_);
+  v1::Node n = node;
+  n.clear_status();
+  n.set_revision(1);
+  absl::Status s = InTransaction([&]() -> absl::Status {
+    absl::StatusOr<v1::Node> old = ReadNode(*db_, n.name());
+    if (old.ok()) return absl::AlreadyExistsError(absl::StrCat("node '", n.name(), "' already exists"));
+    if (!absl::IsNotFound(old.status())) return old.status();
+    return WriteNode(*db_, n, /*insert=*/true);
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+absl::StatusOr<v1::Node> SqliteStore::GetNode(absl::string_view name) {
+  absl::MutexLock l(&mu_);
+  return ReadNode(*db_, name);
+}
+
+absl::StatusOr<std::vector<v1::Node>> SqliteStore::ListNodes() {
+  absl::MutexLock l(&mu_);
+  absl::StatusOr<SqliteStatement> stmt = db_->Prepare("SELECT body FROM nodes ORDER BY name");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<v1::Node> out;
+  for (;;) {
+    absl::StatusOr<bool> more = stmt->Step();
+    if (!more.ok()) return more.status();
+    if (!*more) return out;
+    if (absl::Status s = DecodeNode(stmt->ColumnBlob(0), &out.emplace_back()); !s.ok()) return s;
+  }
+}
+
+absl::StatusOr<v1::Node> SqliteStore::UpdateNode(const v1::Node& node,
+                                                 uint64_t expected_revision) {
+  absl::MutexLock l(&mu_);
+  v1::Node n = node;
+  n.clear_status();
+  absl::Status s = InTransaction([&]() -> absl::Status {
+    absl::StatusOr<v1::Node> old = ReadNode(*db_, n.name());
+    if (!old.ok()) return old.status();
+    if (expected_revision != 0 && old->revision() != expected_revision) {
+      return absl::AbortedError(absl::StrCat("node '", n.name(), "' is at revision ",
+                                             old->revision(), ", not ", expected_revision));
+    }
+    n.set_revision(old->revision() + 1);
+    n.set_create_time_unix(old->create_time_unix());
+    return WriteNode(*db_, n, /*insert=*/false);
+  });
+  if (!s.ok()) return s;
+  return n;
+}
+
+absl::Status SqliteStore::DeleteNode(absl::string_view name) {
+  absl::MutexLock l(&mu_);
+  absl::StatusOr<SqliteStatement> stmt = db_->Prepare("DELETE FROM nodes WHERE name = ?");
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, name);
+  if (absl::Status s = stmt->Run(); !s.ok()) return s;
+  return db_->changes() == 0 ? NodeNotFound(name) : absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> SqliteStore::NextSpdRevision() {
+  absl::MutexLock l(&mu_);
+  uint64_t value = 0;
+  absl::Status s = InTransaction([&]() -> absl::Status {
+    absl::StatusOr<SqliteStatement> read =
+        db_->Prepare("SELECT next_value FROM sequences WHERE name = 'spd_revisions'");
+    if (!read.ok()) return read.status();
+    absl::StatusOr<bool> found = read->Step();
+    if (!found.ok()) return found.status();
+    if (!*found) return absl::InternalError("sequence 'spd_revisions' is missing");
+    value = static_cast<uint64_t>(read->ColumnInt64(0));
+    absl::StatusOr<SqliteStatement> bump =
+        db_->Prepare("UPDATE sequences SET next_value = ? WHERE name = 'spd_revisions'");
+    if (!bump.ok()) return bump.status();
+    bump->BindInt64(1, static_cast<int64_t>(value + 1));
+    return bump->Run();
+  });
+  if (!s.ok()) return s;
+  return value;
+}
+
+}  // namespace ikeless::storage
