@@ -129,7 +129,13 @@ void ApplyPolicyEdits(const PolicyEdits& edits, v1::Policy* policy) {
   if (edits.action) policy->set_action(*edits.action);
   if (edits.protocol) policy->set_protocol(*edits.protocol);
   if (edits.mode) policy->set_mode(*edits.mode);
-  if (edits.encryption) policy->set_encryption(*edits.encryption);
+  if (edits.encryption) {
+    // Another algorithm: the stored key size was the old one's (128 for
+    // AES-GCM would be refused for ChaCha20); take the new one's default
+    // unless --key-bits says otherwise.
+    if (*edits.encryption != policy->encryption()) policy->set_encryption_key_bits(0);
+    policy->set_encryption(*edits.encryption);
+  }
   if (edits.key_bits) policy->set_encryption_key_bits(*edits.key_bits);
   if (edits.integrity) policy->set_integrity(*edits.integrity);
   if (edits.hard_seconds) policy->mutable_lifetime()->set_hard_seconds(*edits.hard_seconds);

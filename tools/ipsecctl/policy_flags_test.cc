@@ -142,6 +142,23 @@ TEST(PolicyFlags, Action) {
   EXPECT_EQ(p.action(), v1::POLICY_ACTION_BYPASS);
 }
 
+TEST(PolicyFlags, AnotherCipherTakesItsOwnDefaultKeySizeUnlessGiven) {
+  v1::Policy p = StoredPolicy();
+  p.set_encryption(v1::ENCRYPTION_AES_GCM_16);
+  p.set_encryption_key_bits(128);
+  ApplyPolicyEdits(ParseOk("--encryption", {"chacha20-poly1305"}), &p);
+  EXPECT_EQ(p.encryption(), v1::ENCRYPTION_CHACHA20_POLY1305);
+  EXPECT_EQ(p.encryption_key_bits(), 0u);  // the controller fills in 256
+  PolicyEdits e;
+  ASSERT_TRUE(Parse("--encryption", {"aes-gcm-16"}, &e).ok());
+  ASSERT_TRUE(Parse("--key-bits", {"256"}, &e).ok());
+  ApplyPolicyEdits(e, &p);
+  EXPECT_EQ(p.encryption_key_bits(), 256u);
+  p.set_encryption_key_bits(192);
+  ApplyPolicyEdits(ParseOk("--encryption", {"aes-gcm-16"}), &p);  // same cipher: kept
+  EXPECT_EQ(p.encryption_key_bits(), 192u);
+}
+
 TEST(PolicyFlags, Durations) {
   EXPECT_EQ(*ParseOk("--lifetime", {"3600"}).hard_seconds, 3600u);
   EXPECT_EQ(*ParseOk("--lifetime", {"3600s"}).hard_seconds, 3600u);
@@ -179,6 +196,7 @@ TEST(PolicyFlags, ApplySetsOnlyTheGivenFields) {
   v1::Policy expected = StoredPolicy();
   expected.mutable_lifetime()->set_hard_seconds(7200);
   expected.set_encryption(v1::ENCRYPTION_CHACHA20_POLY1305);
+  expected.set_encryption_key_bits(0);  // another cipher: its own default size
   expected.clear_selector();
   expected.mutable_selector();  // "any" is an explicit, empty selector
   expected.set_description("");
@@ -189,7 +207,6 @@ TEST(PolicyFlags, ApplySetsOnlyTheGivenFields) {
   // Untouched neighbours of the changed fields keep their values.
   EXPECT_EQ(updated.lifetime().soft_seconds(), 3240u);
   EXPECT_EQ(updated.lifetime().hard_bytes(), 1u << 30);
-  EXPECT_EQ(updated.encryption_key_bits(), 256u);
 }
 
 TEST(PolicyFlags, NoEditsChangeNothing) {
