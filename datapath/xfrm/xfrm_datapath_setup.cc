@@ -3,6 +3,7 @@
 #include "datapath/xfrm/xfrm_datapath.h"
 
 #include <linux/udp.h>
+#include <linux/xfrm.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -51,6 +52,28 @@ bool WriteSysctl(const char* path, int value) {
   return static_cast<bool>(f);
 }
 
+// The socket's own packets pass whatever the SPD says, in both directions,
+// as IKE daemons do for theirs. A pushed host-to-host PROTECT rule between
+// two nodes also matches their ESP-in-UDP packets; without this the kernel
+// checks them against that rule before decapsulating and drops every one
+// (XfrmInTmplMismatch; found by the VM test's SPD push case).
+bool BypassSocketPolicy(int fd, int family) {
+  for (uint8_t dir : {XFRM_POLICY_IN, XFRM_POLICY_OUT}) {
+    xfrm_userpolicy_info p{};
+    p.sel.family = static_cast<uint16_t>(family);
+    p.lft.soft_byte_limit = XFRM_INF;
+    p.lft.hard_byte_limit = XFRM_INF;
+    p.lft.soft_packet_limit = XFRM_INF;
+    p.lft.hard_packet_limit = XFRM_INF;
+    p.dir = dir;
+    p.action = XFRM_POLICY_ALLOW;
+    const int level = family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+    const int name = family == AF_INET6 ? IPV6_XFRM_POLICY : IP_XFRM_POLICY;
+    if (setsockopt(fd, level, name, &p, sizeof p) != 0) return false;
+  }
+  return true;
+}
+
 // RFC 3948 §2.1 receive side: a UDP socket on the port, switched to
 // ESP-in-UDP decapsulation (the kernel hands ESP to XFRM, not to us).
 absl::StatusOr<int> EncapSocket(int family, uint16_t port) {
@@ -73,7 +96,8 @@ absl::StatusOr<int> EncapSocket(int family, uint16_t port) {
   }
   int type = UDP_ENCAP_ESPINUDP;
   if (bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
-      setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof type) != 0) {
+      setsockopt(fd, IPPROTO_UDP, UDP_ENCAP, &type, sizeof type) != 0 ||
+      !BypassSocketPolicy(fd, family)) {
     int e = errno;
     close(fd);
     return absl::UnavailableError(std::strerror(e));

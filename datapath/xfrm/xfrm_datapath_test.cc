@@ -89,10 +89,10 @@ TEST_F(XfrmDatapathTest, PoliciesAreInstalledReplacedAndRemoved) {
       << shown;
   EXPECT_EQ(shown.find("level use"), std::string::npos) << shown;
   EXPECT_EQ(Shell("ip xfrm policy show | grep -c tmpl"), "3\n") << "BYPASS has no template\n" << shown;
-  EXPECT_EQ(Shell("ip xfrm policy show | grep -c '^src'"), "6\n");
+  EXPECT_EQ(Shell("ip xfrm policy show | grep -cE '^[[:space:]]+dir '"), "6\n");
 
   ASSERT_TRUE(dp->SetPolicies({Protect()}).ok());
-  EXPECT_EQ(Shell("ip xfrm policy show | grep -c '^src'"), "3\n");
+  EXPECT_EQ(Shell("ip xfrm policy show | grep -cE '^[[:space:]]+dir '"), "3\n");
   EXPECT_EQ(Shell("ip xfrm policy show | grep -c 198.18.51"), "0\n");
   dp.reset();
   EXPECT_EQ(Shell("ip xfrm policy show"), "") << "ours are removed on exit";
@@ -125,7 +125,7 @@ TEST_F(XfrmDatapathTest, OneInstancePerNamespace) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(second.status().message().find("another ikeless agent"), std::string::npos);
-  EXPECT_EQ(Shell("ip xfrm policy show | grep -c '^src'"), "3\n")
+  EXPECT_EQ(Shell("ip xfrm policy show | grep -cE '^[[:space:]]+dir '"), "3\n")
       << "the refused instance removed nothing of the running one";
 }
 
@@ -195,7 +195,7 @@ TEST_F(XfrmDatapathTest, PriorityIsThePositionAndUnchangedPoliciesAreNotSentAgai
             std::string::npos);
   EXPECT_NE(Shell("ip xfrm policy show dir out dst 198.18.50.0/24").find("priority 1002"),
             std::string::npos);
-  EXPECT_EQ(Shell("ip xfrm policy show | grep -c '^src'"), "6\n");
+  EXPECT_EQ(Shell("ip xfrm policy show | grep -cE '^[[:space:]]+dir '"), "6\n");
 }
 
 TEST_F(XfrmDatapathTest, SameTrafficTwiceIsRefused) {
@@ -217,7 +217,7 @@ TEST_F(XfrmDatapathTest, BadEntryNamesTheFieldAndChangesNothing) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("spd entry 2"), std::string::npos) << s;
   EXPECT_NE(s.message().find("prefix"), std::string::npos) << s;
-  EXPECT_EQ(Shell("ip xfrm policy show | grep -c '^src'"), "3\n");
+  EXPECT_EQ(Shell("ip xfrm policy show | grep -cE '^[[:space:]]+dir '"), "3\n");
 }
 
 TEST_F(XfrmDatapathTest, S35_FirstPacketRaisesAcquireForItsEntry) {

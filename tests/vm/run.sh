@@ -3,8 +3,9 @@
 # kernel (linux-image-amd64's current version) in qemu under software
 # emulation, shares this machine's file system with it read-only (9p), and
 # runs tests/vm/guest.sh there: the datapath suites with every SA case, the
-# controller and two agents on kernel XFRM (a ping crosses kernel ESP), and
-# XFRM <-> in-process engine interop for AES-GCM and AES-CBC + HMAC-SHA-256.
+# controller and two agents on kernel XFRM (a ping crosses kernel ESP),
+# XFRM <-> in-process engine interop for AES-GCM and AES-CBC + HMAC-SHA-256,
+# and an SPD the controller pushes to XFRM agents (policy delete -> block).
 #
 #   tests/vm/run.sh                      builds what it needs with Bazel
 #   tests/vm/run.sh CONTROLLER IPSECCTL AGENT CA CONFORMANCE_TEST XFRM_TEST
