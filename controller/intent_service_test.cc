@@ -1,0 +1,128 @@
+// IntentService with the in-memory store and fake sessions: what a node
+// gets pushed and told when the intent changes.
+#include "controller/intent_service.h"
+
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "controller/fake_agent_session.h"
+#include "gtest/gtest.h"
+#include "storage/memory_store.h"
+
+namespace ikeless::controller {
+namespace {
+
+class FixedClock : public Clock {
+ public:
+  absl::Time Now() override { return absl::FromUnixSeconds(1'800'000'000); }
+};
+
+v1::Node Node(const std::string& name, const std::string& address, const std::string& site) {
+  v1::Node n;
+  n.set_name(name);
+  n.add_addresses(address);
+  n.add_sites(site);
+  return n;
+}
+
+class IntentServiceTest : public ::testing::Test {
+ protected:
+  IntentServiceTest()
+      : revocations_(absl::StrCat(std::getenv("TEST_TMPDIR"), "/revoked-",
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name())),
+        dispatcher_(&registry_, &events_, &clock_, Dispatcher::Options()) {
+    IntentService::Deps d;
+    d.nodes = &store_;
+    d.policies = &store_;
+    d.associations = &store_;
+    d.registry = &registry_;
+    d.dispatcher = &dispatcher_;
+    d.events = &events_;
+    d.revocations = &revocations_;
+    d.clock = &clock_;
+    intent_ = std::make_unique<IntentService>(d);
+    EXPECT_TRUE(intent_->Load().ok());
+  }
+
+  std::shared_ptr<FakeAgentSession> Connect(const std::string& node, const std::string& address) {
+    auto s = std::make_shared<FakeAgentSession>(node, std::vector<std::string>{address});
+    EXPECT_TRUE(registry_.Register(s).ok());
+    intent_->OnConnected(node);
+    return s;
+  }
+
+  void AddMesh() {
+    v1::Policy p;
+    p.set_name("mesh");
+    p.mutable_a()->set_address("*");
+    p.mutable_b()->set_address("*");
+    p.set_action(v1::POLICY_ACTION_PROTECT);
+    p.mutable_lifetime()->set_hard_seconds(3600);
+    ASSERT_TRUE(store_.Create(p).ok());
+    ASSERT_TRUE(intent_->PoliciesChanged().ok());
+  }
+
+  storage::MemoryStore store_;
+  FixedClock clock_;
+  SessionRegistry registry_;
+  EventHub events_;
+  RevocationList revocations_;
+  Dispatcher dispatcher_;
+  std::unique_ptr<IntentService> intent_;
+};
+
+TEST_F(IntentServiceTest, SnapshotOnConnectDeltaOnChangeTeardownBeforeDelta) {
+  ASSERT_TRUE(intent_->CreateNode(Node("gw-a", "198.18.0.1", "198.18.10.0/24")).ok());
+  ASSERT_TRUE(intent_->CreateNode(Node("gw-b", "198.18.0.2", "198.18.20.0/24")).ok());
+  auto a = Connect("gw-a", "198.18.0.1");
+  ASSERT_EQ(a->sent.size(), 1u);
+  ASSERT_TRUE(a->sent[0].spd_update().snapshot());
+  EXPECT_EQ(a->sent[0].spd_update().upsert_size(), 1);  // fail closed: DISCARD site pair
+
+  AddMesh();
+  ASSERT_EQ(a->sent.size(), 2u);
+  const v1::SpdUpdate& delta = a->sent[1].spd_update();
+  EXPECT_FALSE(delta.snapshot());
+  EXPECT_EQ(delta.base_revision(), a->sent[0].spd_update().revision());
+  EXPECT_EQ(delta.remove_size(), 1);  // the DISCARD goes
+  EXPECT_EQ(delta.upsert_size(), 2);  // node addresses + the site pair, PROTECT
+
+  v1::SpdAck ack;
+  ack.set_revision(delta.revision());
+  intent_->OnAck("gw-a", ack);
+  auto got = intent_->GetNode("gw-a");
+  ASSERT_TRUE(got.ok());
+  EXPECT_TRUE(got->status().in_sync());
+
+  // A live association of the pair; the policy goes: Teardown, then the delta.
+  storage::AssociationRow row;
+  row.a = {"198.18.0.1", 1, 1000};
+  row.b = {"198.18.0.2", 2, 2000};
+  row.policy = *store_.Get("mesh");
+  ASSERT_TRUE(store_.Transact([&](storage::AssociationTxn& t) { return t.Insert(row).status(); }).ok());
+  ASSERT_TRUE(store_.Delete("mesh").ok());
+  ASSERT_TRUE(intent_->PoliciesChanged().ok());
+  ASSERT_EQ(a->sent.size(), 4u);
+  EXPECT_TRUE(a->sent[2].has_teardown());
+  EXPECT_TRUE(a->sent[3].has_spd_update());
+  EXPECT_TRUE(store_.List("")->empty());
+}
+
+TEST_F(IntentServiceTest, FleetRulesAndRemovalRevokes) {
+  ASSERT_TRUE(intent_->CreateNode(Node("gw-a", "198.18.0.1", "198.18.10.0/24")).ok());
+  auto clash = intent_->CreateNode(Node("gw-b", "198.18.0.2", "198.18.10.128/25"));
+  EXPECT_EQ(clash.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(intent_->CreateNode(Node("gw-a", "198.18.0.9", "198.18.90.0/24")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  auto removed = intent_->DeleteNode("gw-a", /*keep_certificates=*/false);
+  ASSERT_TRUE(removed.ok()) << removed.status();
+  EXPECT_TRUE(removed->certificates_revoked());
+  EXPECT_TRUE(revocations_.IsNameRevoked("gw-a"));
+  // Re-adding the name would let its old certificates in again.
+  auto again = intent_->CreateNode(Node("gw-a", "198.18.0.1", "198.18.10.0/24"));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(again.status().message().find("revoked"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ikeless::controller
