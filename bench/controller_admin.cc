@@ -54,6 +54,39 @@ absl::StatusOr<int> ControllerAdmin::ConnectedAgents() {
   return connected;
 }
 
+absl::Status ControllerAdmin::AddNode(const std::string& name, const std::string& address,
+                                      const std::string& site) {
+  v1::CreateNodeRequest request;
+  v1::Node* n = request.mutable_node();
+  n->set_name(name);
+  n->add_addresses(address);
+  n->add_sites(site);
+  v1::Node created;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return FromGrpc(stub_->CreateNode(&context, request, &created), "CreateNode");
+}
+
+absl::Status ControllerAdmin::DeletePolicy(const std::string& name) {
+  v1::DeletePolicyRequest request;
+  request.set_name(name);
+  v1::DeletePolicyResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  return FromGrpc(stub_->DeletePolicy(&context, request, &response), "DeletePolicy");
+}
+
+absl::StatusOr<int> ControllerAdmin::NodesInSync() {
+  v1::ListNodesResponse response;
+  grpc::ClientContext context;
+  SetDeadline(&context);
+  grpc::Status s = stub_->ListNodes(&context, v1::ListNodesRequest(), &response);
+  if (!s.ok()) return FromGrpc(s, "ListNodes");
+  int in_sync = 0;
+  for (const v1::Node& n : response.nodes()) in_sync += n.status().in_sync() ? 1 : 0;
+  return in_sync;
+}
+
 absl::StatusOr<AssociationCounts> CountAssociations(const std::string& database) {
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(database.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);

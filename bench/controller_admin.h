@@ -30,6 +30,15 @@ class ControllerAdmin {
   // Agents the controller lists as connected (ListAgents).
   absl::StatusOr<int> ConnectedAgents();
 
+  // `ipsecctl nodes add NAME --address ADDRESS --site SITE`.
+  absl::Status AddNode(const std::string& name, const std::string& address,
+                       const std::string& site);
+  // `ipsecctl policy delete NAME`.
+  absl::Status DeletePolicy(const std::string& name);
+  // Nodes whose agent is connected and acknowledged its newest SPD
+  // revision (ListNodes).
+  absl::StatusOr<int> NodesInSync();
+
  private:
   std::unique_ptr<v1::PolicyService::Stub> stub_;
 };

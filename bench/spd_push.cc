@@ -72,72 +72,6 @@ int Fail(const std::string& what) {
 std::string NodeName(int i) { return absl::StrCat("node-", i); }
 std::string SitePrefix(int i) { return absl::StrCat("10.", (i >> 8) & 255, ".", i & 255, ".0/24"); }
 
-absl::Status FromGrpc(const grpc::Status& s, const char* what) {
-  if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()),
-                      absl::StrCat(what, ": ", s.error_message()));
-}
-
-// The PolicyService calls this benchmark makes beyond ControllerAdmin's.
-class Admin {
- public:
-  explicit Admin(const std::string& target) {
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(-1);
-    stub_ = v1::PolicyService::NewStub(
-        grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args));
-  }
-  absl::Status CreateNode(int i) {
-    v1::CreateNodeRequest request;
-    v1::Node* n = request.mutable_node();
-    n->set_name(NodeName(i));
-    n->add_addresses(BenchAddress(static_cast<uint32_t>(i)));
-    n->add_sites(SitePrefix(i));
-    v1::Node created;
-    grpc::ClientContext context;
-    Deadline(&context);
-    return FromGrpc(stub_->CreateNode(&context, request, &created), "CreateNode");
-  }
-  absl::Status CreateWildcardPolicy() {
-    v1::CreatePolicyRequest request;
-    v1::Policy* p = request.mutable_policy();
-    p->set_name(kPolicy);
-    p->mutable_a()->set_address("*");
-    p->mutable_b()->set_address("*");
-    p->mutable_lifetime()->set_hard_seconds(3600);
-    p->set_description("benchmark: every node with every other");
-    v1::Policy created;
-    grpc::ClientContext context;
-    Deadline(&context);
-    return FromGrpc(stub_->CreatePolicy(&context, request, &created), "CreatePolicy");
-  }
-  absl::Status DeletePolicy() {
-    v1::DeletePolicyRequest request;
-    request.set_name(kPolicy);
-    v1::DeletePolicyResponse response;
-    grpc::ClientContext context;
-    Deadline(&context);
-    return FromGrpc(stub_->DeletePolicy(&context, request, &response), "DeletePolicy");
-  }
-  // Nodes whose agent is connected and has acknowledged its newest revision.
-  absl::StatusOr<int> InSync() {
-    v1::ListNodesResponse response;
-    grpc::ClientContext context;
-    Deadline(&context);
-    grpc::Status s = stub_->ListNodes(&context, v1::ListNodesRequest(), &response);
-    if (!s.ok()) return FromGrpc(s, "ListNodes");
-    int in_sync = 0;
-    for (const v1::Node& n : response.nodes()) in_sync += n.status().in_sync() ? 1 : 0;
-    return in_sync;
-  }
-
- private:
-  static void Deadline(grpc::ClientContext* context) {
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  }
-  std::unique_ptr<v1::PolicyService::Stub> stub_;
-};
-
 enum class Phase { kSetup, kJoin, kTeardown };
 
 // What the agents received, per phase; called from gRPC callback threads.
@@ -227,12 +161,12 @@ std::string Ms(double us) { return Fixed(us / 1000, 1); }
 
 // Polls ListNodes until `want` nodes are in sync; the time it first saw
 // them so, from `start`.
-absl::StatusOr<absl::Duration> WaitInSync(Admin& admin, int want, absl::Time start,
+absl::StatusOr<absl::Duration> WaitInSync(ControllerAdmin& admin, int want, absl::Time start,
                                           absl::Duration timeout, absl::Duration every) {
   const absl::Time deadline = absl::Now() + timeout;
   int seen = 0;
   while (absl::Now() < deadline) {
-    absl::StatusOr<int> n = admin.InSync();
+    absl::StatusOr<int> n = admin.NodesInSync();
     if (!n.ok()) return n.status();
     seen = *n;
     if (seen >= want) return absl::Now() - start;
@@ -265,14 +199,17 @@ int Run() {
   }
   auto controller = ControllerProcess::Start(binary, dir->path());
   if (!controller.ok()) return Fail(controller.status().ToString());
-  Admin admin(controller->address());
+  ControllerAdmin admin(controller->address());
+  auto add_node = [&admin](int i) {
+    return admin.AddNode(NodeName(i), BenchAddress(static_cast<uint32_t>(i)), SitePrefix(i));
+  };
 
   // Intent first (no agent connected: nothing is pushed yet).
   const absl::Time records_start = absl::Now();
   for (int i = 0; i < n; ++i) {
-    if (auto s = admin.CreateNode(i); !s.ok()) return Fail(s.ToString());
+    if (auto s = add_node(i); !s.ok()) return Fail(s.ToString());
   }
-  if (auto s = admin.CreateWildcardPolicy(); !s.ok()) return Fail(s.ToString());
+  if (auto s = admin.AddMeshPolicy(kPolicy, "*", 3600); !s.ok()) return Fail(s.ToString());
   const absl::Duration records_time = absl::Now() - records_start;
 
   Recorder rec(n);
@@ -327,7 +264,7 @@ int Run() {
   // 1. Node N+1 joins.
   rec.Begin(Phase::kJoin, NodeName(n));
   const absl::Time join_wall = absl::Now();
-  if (auto s = admin.CreateNode(n); !s.ok()) return Fail(s.ToString());
+  if (auto s = add_node(n); !s.ok()) return Fail(s.ToString());
   const absl::Duration join_rpc = absl::Now() - join_wall;
   if (!rec.Await(absl::Seconds(60), [n](Recorder& r) {
         return r.joined_count_ >= n;
@@ -375,7 +312,7 @@ int Run() {
 
   rec.Begin(Phase::kTeardown);
   const absl::Time delete_wall = absl::Now();
-  if (auto s = admin.DeletePolicy(); !s.ok()) return Fail(s.ToString());
+  if (auto s = admin.DeletePolicy(kPolicy); !s.ok()) return Fail(s.ToString());
   const absl::Duration delete_rpc = absl::Now() - delete_wall;
   if (!rec.Await(absl::Seconds(60), [n](Recorder& r) {
         return r.told_count_ >= 2 * n;

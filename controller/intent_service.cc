@@ -40,11 +40,7 @@ void IntentService::Carry(SpdPublisher::Output out) {
   deps_.events->Publish(out.events);
 }
 
-absl::StatusOr<uint32_t> IntentService::Enforce(const std::vector<std::string>& gone) {
-  return EnforceWith(publisher_.policies(), gone);
-}
-
-absl::StatusOr<uint32_t> IntentService::EnforceWith(const std::vector<v1::Policy>& policies,
+absl::StatusOr<uint32_t> IntentService::Enforce(const std::vector<v1::Policy>& policies,
                                                     const std::vector<std::string>& gone) {
   auto result = EnforcePolicies(*deps_.associations, policies,
                                 std::set<std::string>(gone.begin(), gone.end()), *deps_.clock);
@@ -67,7 +63,7 @@ absl::Status IntentService::PoliciesChanged() {
   // Teardowns first, before the SPDs are derived anew (at 1,000 nodes that
   // is 10^6 rules, seconds): "told within a second" is about the SAs; the
   // SPD deltas (fail closed) follow on the same streams.
-  auto enforced = EnforceWith(*policies, {});
+  auto enforced = Enforce(*policies, {});
   Carry(publisher_.SetPolicies(*std::move(policies), *revision, deps_.clock->Now()));
   return enforced.status();
 }
@@ -116,7 +112,8 @@ absl::StatusOr<v1::Node> IntentService::UpdateNode(v1::Node node, uint64_t expec
   if (!revision.ok()) return revision.status();
   SpdPublisher::Output out = publisher_.PutNode(*updated, *revision, deps_.clock->Now());
   if (!gone.empty()) {
-    if (auto e = Enforce(gone); !e.ok()) LogError("enforce_failed").Kv("error", e.status().message());
+    auto e = Enforce(publisher_.policies(), gone);
+    if (!e.ok()) LogError("enforce_failed").Kv("error", e.status().message());
   }
   Carry(std::move(out));
   LogInfo("node_updated").Kv("node", updated->name()).Kv("sites", absl::StrJoin(updated->sites(), ","));
@@ -143,7 +140,7 @@ absl::StatusOr<v1::DeleteNodeResponse> IntentService::DeleteNode(const std::stri
   auto revision = NextRevision();
   if (!revision.ok()) return revision.status();
   SpdPublisher::Output out = publisher_.RemoveNode(name, *revision, deps_.clock->Now());
-  auto torn = Enforce(addresses);
+  auto torn = Enforce(publisher_.policies(), addresses);
   if (!torn.ok()) LogError("enforce_failed").Kv("error", torn.status().message());
   response.set_associations_torn_down(torn.ok() ? *torn : 0);
   Carry(std::move(out));

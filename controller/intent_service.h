@@ -71,11 +71,9 @@ class IntentService {
  private:
   // Sends what the publisher decided (under mu_: pushes keep revision order).
   void Carry(SpdPublisher::Output out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Teardowns and rekeys for the current policies (and removed addresses).
-  absl::StatusOr<uint32_t> Enforce(const std::vector<std::string>& gone_addresses)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  absl::StatusOr<uint32_t> EnforceWith(const std::vector<v1::Policy>& policies,
-                                       const std::vector<std::string>& gone_addresses)
+  // Teardowns and rekeys for `policies` (and removed nodes' addresses).
+  absl::StatusOr<uint32_t> Enforce(const std::vector<v1::Policy>& policies,
+                                   const std::vector<std::string>& gone_addresses)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<uint64_t> NextRevision() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   v1::Node WithStatus(v1::Node node) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

@@ -68,8 +68,10 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
   void Publish(v1::Event::Kind kind, const std::string& subject, const std::string& detail);
   // After a stored policy change: live associations and SPDs follow.
   void PoliciesChanged();
-  // The agent record's view (datapath, version, last seen) in `node`'s status.
-  void AddAgentView(v1::Node* node);
+  // The agent record's view (datapath, version, last seen) in `node`'s
+  // status, from `agents` (AgentRecords(): empty if the store fails).
+  std::vector<storage::AgentRecord> AgentRecords();
+  void AddAgentView(v1::Node* node, const std::vector<storage::AgentRecord>& agents);
   // Only admins (controller/authorization.h); checked on every call.
   grpc::Status Authorize(grpc::ServerContext* context) const;
 

@@ -15,10 +15,14 @@ grpc::Status NodesOff() {
 
 }  // namespace
 
-void PolicyServiceImpl::AddAgentView(v1::Node* node) {
+std::vector<storage::AgentRecord> PolicyServiceImpl::AgentRecords() {
   auto agents = agents_->ListAgents();
-  if (!agents.ok()) return;
-  for (const storage::AgentRecord& r : *agents) {
+  return agents.ok() ? *std::move(agents) : std::vector<storage::AgentRecord>();
+}
+
+void PolicyServiceImpl::AddAgentView(v1::Node* node,
+                                     const std::vector<storage::AgentRecord>& agents) {
+  for (const storage::AgentRecord& r : agents) {
     if (r.node_name != node->name()) continue;
     v1::NodeStatus* s = node->mutable_status();
     s->set_datapath(r.datapath);
@@ -36,7 +40,7 @@ grpc::Status PolicyServiceImpl::CreateNode(grpc::ServerContext* context,
   auto created = intent_->CreateNode(request->node());
   if (!created.ok()) return ToGrpc(created.status());
   *response = *created;
-  AddAgentView(response);
+  AddAgentView(response, AgentRecords());
   return grpc::Status::OK;
 }
 
@@ -48,7 +52,7 @@ grpc::Status PolicyServiceImpl::GetNode(grpc::ServerContext* context,
   auto node = intent_->GetNode(request->name());
   if (!node.ok()) return ToGrpc(node.status());
   *response = *node;
-  AddAgentView(response);
+  AddAgentView(response, AgentRecords());
   return grpc::Status::OK;
 }
 
@@ -57,8 +61,10 @@ grpc::Status PolicyServiceImpl::ListNodes(grpc::ServerContext* context,
                                           v1::ListNodesResponse* response) {
   if (grpc::Status a = Authorize(context); !a.ok()) return a;
   if (intent_ == nullptr) return NodesOff();
+  // One read of the agent records for the whole list, not one per node.
+  const std::vector<storage::AgentRecord> agents = AgentRecords();
   for (v1::Node& n : intent_->ListNodes()) {
-    AddAgentView(&n);
+    AddAgentView(&n, agents);
     *response->add_nodes() = std::move(n);
   }
   return grpc::Status::OK;
@@ -72,7 +78,7 @@ grpc::Status PolicyServiceImpl::UpdateNode(grpc::ServerContext* context,
   auto updated = intent_->UpdateNode(request->node(), request->expected_revision());
   if (!updated.ok()) return ToGrpc(updated.status());
   *response = *updated;
-  AddAgentView(response);
+  AddAgentView(response, AgentRecords());
   return grpc::Status::OK;
 }
 
