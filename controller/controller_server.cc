@@ -42,6 +42,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
       s->options_.tls.has_value(), s->revocations_.get());
   IntentService::Deps intent;
   intent.nodes = s->store_.get();
+  intent.intent_store = s->store_.get();
   intent.policies = s->store_.get();
   intent.associations = s->store_.get();
   intent.registry = &s->registry_;

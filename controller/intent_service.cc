@@ -40,7 +40,7 @@ void IntentService::Carry(SpdPublisher::Output out) {
   deps_.events->Publish(out.events);
 }
 
-absl::StatusOr<uint32_t> IntentService::Enforce(const std::vector<v1::Policy>& policies,
+absl::StatusOr<Enforcement> IntentService::Enforce(const std::vector<v1::Policy>& policies,
                                                     const std::vector<std::string>& gone) {
   auto result = EnforcePolicies(*deps_.associations, policies,
                                 std::set<std::string>(gone.begin(), gone.end()), *deps_.clock);
@@ -51,7 +51,7 @@ absl::StatusOr<uint32_t> IntentService::Enforce(const std::vector<v1::Policy>& p
         .Kv("rekeyed", static_cast<uint64_t>(result->rekeyed));
   }
   deps_.dispatcher->Deliver(result->out);
-  return result->torn_down;
+  return result;
 }
 
 absl::Status IntentService::PoliciesChanged() {
@@ -142,7 +142,7 @@ absl::StatusOr<v1::DeleteNodeResponse> IntentService::DeleteNode(const std::stri
   SpdPublisher::Output out = publisher_.RemoveNode(name, *revision, deps_.clock->Now());
   auto torn = Enforce(publisher_.policies(), addresses);
   if (!torn.ok()) LogError("enforce_failed").Kv("error", torn.status().message());
-  response.set_associations_torn_down(torn.ok() ? *torn : 0);
+  response.set_associations_torn_down(torn.ok() ? torn->torn_down : 0);
   Carry(std::move(out));
   LogInfo("node_deleted").Kv("node", name).Kv("torn_down", response.associations_torn_down());
   Publish(v1::Event::NODE_DELETED, name,

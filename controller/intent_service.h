@@ -19,11 +19,13 @@
 #include "common/clock.h"
 #include "controller/dispatcher.h"
 #include "controller/event_hub.h"
+#include "controller/policy_enforcer.h"
 #include "controller/revocation_list.h"
 #include "controller/session_registry.h"
 #include "controller/spd_publisher.h"
 #include "proto/admin.pb.h"
 #include "storage/association_store.h"
+#include "storage/intent_store.h"
 #include "storage/node_store.h"
 #include "storage/policy_store.h"
 
@@ -40,6 +42,7 @@ class IntentService {
     EventHub* events = nullptr;
     RevocationList* revocations = nullptr;  // may be null: nodes remove without revoking
     Clock* clock = nullptr;
+    storage::IntentStore* intent_store = nullptr;  // may be null: no plan/apply
   };
 
   explicit IntentService(Deps deps) : deps_(deps) {}
@@ -59,6 +62,16 @@ class IntentService {
   absl::StatusOr<v1::Node> UpdateNode(v1::Node node, uint64_t expected_revision);
   absl::StatusOr<v1::DeleteNodeResponse> DeleteNode(const std::string& name,
                                                     bool keep_certificates);
+  // Declarative intent (intent_service_plan.cc): what making `intent` the
+  // whole fleet would do, and doing it. Apply writes nodes and policies in
+  // one store transaction, revokes removed nodes' certificates, then
+  // enforces and pushes as the single-record calls do; its answer lists the
+  // associations it actually tore down or rekeyed. ABORTED if
+  // `expected_state` is set and differs from the live digest;
+  // FAILED_PRECONDITION if an assertion fails. Nothing changes on error.
+  absl::StatusOr<v1::IntentPlan> PlanIntent(v1::Intent intent);
+  absl::StatusOr<v1::IntentPlan> ApplyIntent(v1::Intent intent, const std::string& expected_state);
+
   // With status (connection, SPD revisions).
   absl::StatusOr<v1::Node> GetNode(const std::string& name);
   std::vector<v1::Node> ListNodes();
@@ -71,8 +84,12 @@ class IntentService {
  private:
   // Sends what the publisher decided (under mu_: pushes keep revision order).
   void Carry(SpdPublisher::Output out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The plan for `intent` (normalised here) against the live state, and the
+  // diff it was made from.
+  struct Planned;
+  absl::StatusOr<Planned> Plan(v1::Intent& intent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Teardowns and rekeys for `policies` (and removed nodes' addresses).
-  absl::StatusOr<uint32_t> Enforce(const std::vector<v1::Policy>& policies,
+  absl::StatusOr<Enforcement> Enforce(const std::vector<v1::Policy>& policies,
                                    const std::vector<std::string>& gone_addresses)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<uint64_t> NextRevision() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

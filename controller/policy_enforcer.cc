@@ -47,6 +47,41 @@ bool SaParametersDiffer(const v1::Policy& before, const v1::Policy& after) {
          !MessageDifferencer::Equals(before.lifetime(), after.lifetime());
 }
 
+RowVerdict JudgeRow(const AssociationRow& row, const std::vector<v1::Policy>& policies,
+                    const std::set<std::string>& gone) {
+  RowVerdict v;
+  auto a = IpAddress::Parse(row.a.address);
+  auto b = IpAddress::Parse(row.b.address);
+  if (!a.ok() || !b.ok()) return v;
+  v.best = storage::BestPolicy(policies, *a, *b, row.selector);
+  v.reason = TeardownReason(row, v.best, gone);
+  if (!v.reason.empty()) {
+    v.action = RowVerdict::Action::kTearDown;
+    return v;
+  }
+  if (!SaParametersDiffer(row.policy, *v.best)) return v;
+  if (!row.established()) {
+    v.action = RowVerdict::Action::kRetarget;
+    return v;
+  }
+  v.action = RowVerdict::Action::kRekey;
+  v.reason = absl::StrCat("policy ", v.best->name(), " revision ", v.best->revision(),
+                          " changed SA parameters");
+  return v;
+}
+
+v1::AssociationImpact ImpactOf(const AssociationRow& row, const RowVerdict& verdict) {
+  v1::AssociationImpact impact;
+  impact.set_id(row.id);
+  impact.set_action(verdict.action == RowVerdict::Action::kTearDown
+                        ? v1::AssociationImpact::TEAR_DOWN
+                        : v1::AssociationImpact::REKEY);
+  impact.set_a(row.a.address);
+  impact.set_b(row.b.address);
+  impact.set_reason(verdict.reason);
+  return impact;
+}
+
 absl::StatusOr<Enforcement> EnforcePolicies(storage::AssociationStore& associations,
                                             const std::vector<v1::Policy>& policies,
                                             const std::set<std::string>& gone, Clock& clock) {
@@ -64,39 +99,37 @@ absl::StatusOr<Enforcement> EnforcePolicies(storage::AssociationStore& associati
     absl::StatusOr<std::vector<AssociationRow>> rows = txn.All();
     if (!rows.ok()) return rows.status();
     for (AssociationRow& row : *rows) {
-      auto a = IpAddress::Parse(row.a.address);
-      auto b = IpAddress::Parse(row.b.address);
-      if (!a.ok() || !b.ok()) continue;
-      const v1::Policy* best = storage::BestPolicy(policies, *a, *b, row.selector);
-      const std::string why = TeardownReason(row, best, gone);
-      if (!why.empty()) {
-        if (absl::Status d = txn.Delete(row.id); !d.ok() && !absl::IsNotFound(d)) return d;
-        for (const std::string& side : {row.a.address, row.b.address}) {
-          v1::Teardown* t = teardowns[side].mutable_teardown();
-          t->add_association_ids(row.id);
-          t->set_reason(why);
-        }
-        AddEvent(result.out, v1::Event::ASSOCIATION_TORN_DOWN, row.id,
-                 absl::StrCat(row.a.address, " <-> ", row.b.address, ": ", why), now);
-        ++result.torn_down;
-        continue;
+      const RowVerdict verdict = JudgeRow(row, policies, gone);
+      switch (verdict.action) {
+        case RowVerdict::Action::kKeep:
+          continue;
+        case RowVerdict::Action::kRetarget:
+          row.policy = *verdict.best;  // S10 will use the policy in force
+          if (absl::Status u = txn.Update(row); !u.ok()) return u;
+          continue;
+        case RowVerdict::Action::kTearDown:
+          if (absl::Status d = txn.Delete(row.id); !d.ok() && !absl::IsNotFound(d)) return d;
+          for (const std::string& side : {row.a.address, row.b.address}) {
+            v1::Teardown* t = teardowns[side].mutable_teardown();
+            t->add_association_ids(row.id);
+            t->set_reason(verdict.reason);
+          }
+          AddEvent(result.out, v1::Event::ASSOCIATION_TORN_DOWN, row.id,
+                   absl::StrCat(row.a.address, " <-> ", row.b.address, ": ", verdict.reason), now);
+          ++result.torn_down;
+          break;
+        case RowVerdict::Action::kRekey:
+          for (const std::string& side : {row.a.address, row.b.address}) {
+            v1::RekeyNow* r = rekeys[side].mutable_rekey();
+            r->add_association_ids(row.id);
+            r->set_reason(verdict.reason);
+          }
+          AddEvent(result.out, v1::Event::ASSOCIATION_REKEYED, row.id,
+                   absl::StrCat(row.a.address, " <-> ", row.b.address, ": ", verdict.reason), now);
+          ++result.rekeyed;
+          break;
       }
-      if (!SaParametersDiffer(row.policy, *best)) continue;
-      if (!row.established()) {
-        row.policy = *best;  // S10 will use the policy in force
-        if (absl::Status u = txn.Update(row); !u.ok()) return u;
-        continue;
-      }
-      const std::string why_rekey = absl::StrCat("policy ", best->name(), " revision ",
-                                                 best->revision(), " changed SA parameters");
-      for (const std::string& side : {row.a.address, row.b.address}) {
-        v1::RekeyNow* r = rekeys[side].mutable_rekey();
-        r->add_association_ids(row.id);
-        r->set_reason(why_rekey);
-      }
-      AddEvent(result.out, v1::Event::ASSOCIATION_REKEYED, row.id,
-               absl::StrCat(row.a.address, " <-> ", row.b.address, ": ", why_rekey), now);
-      ++result.rekeyed;
+      result.impacts.push_back(ImpactOf(row, verdict));
     }
     return absl::OkStatus();
   });

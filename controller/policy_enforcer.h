@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "controller/request_processor.h"
+#include "proto/admin.pb.h"
 #include "storage/association_store.h"
 
 namespace ikeless::controller {
@@ -31,7 +32,28 @@ struct Enforcement {
   ProcessorOutput out;
   uint32_t torn_down = 0;
   uint32_t rekeyed = 0;
+  // Each row torn down or rekeyed, in row order (`ipsecctl apply` shows it).
+  std::vector<v1::AssociationImpact> impacts;
 };
+
+// What the intent means for one live row. Pure: `ipsecctl plan` asks it
+// about every row without touching them, EnforcePolicies then acts on it.
+struct RowVerdict {
+  enum class Action {
+    kKeep,      // nothing to do
+    kRetarget,  // half-open: takes `best` for S10
+    kTearDown,
+    kRekey,
+  };
+  Action action = Action::kKeep;
+  std::string reason;
+  const v1::Policy* best = nullptr;  // into the policies asked about
+};
+RowVerdict JudgeRow(const storage::AssociationRow& row, const std::vector<v1::Policy>& policies,
+                    const std::set<std::string>& gone_addresses);
+
+// The impact a verdict reports (kTearDown or kRekey only).
+v1::AssociationImpact ImpactOf(const storage::AssociationRow& row, const RowVerdict& verdict);
 
 // `policies`: all of them, as stored now. `gone_addresses`: addresses of
 // nodes just removed (their rows go whatever the policies say).

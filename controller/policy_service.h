@@ -55,6 +55,10 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
   grpc::Status UpdateNode(grpc::ServerContext*, const v1::UpdateNodeRequest*, v1::Node*) override;
   grpc::Status DeleteNode(grpc::ServerContext*, const v1::DeleteNodeRequest*,
                           v1::DeleteNodeResponse*) override;
+  grpc::Status PlanIntent(grpc::ServerContext*, const v1::PlanIntentRequest*,
+                          v1::IntentPlan*) override;
+  grpc::Status ApplyIntent(grpc::ServerContext*, const v1::ApplyIntentRequest*,
+                           v1::IntentPlan*) override;
 
   // Policy and node changes reach live associations and pushed SPDs
   // through it. Null: nodes are unavailable and changes reach only new

@@ -1,5 +1,6 @@
-// PolicyService's node RPCs: thin over IntentService, which validates,
-// stores and carries a change out to associations and pushed SPDs.
+// PolicyService's node and intent RPCs: thin over IntentService, which
+// validates, stores and carries a change out to associations and pushed
+// SPDs.
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "controller/grpc_status.h"
@@ -91,6 +92,28 @@ grpc::Status PolicyServiceImpl::DeleteNode(grpc::ServerContext* context,
   auto deleted = intent_->DeleteNode(request->name(), request->keep_certificates());
   if (!deleted.ok()) return ToGrpc(deleted.status());
   *response = *deleted;
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::PlanIntent(grpc::ServerContext* context,
+                                           const v1::PlanIntentRequest* request,
+                                           v1::IntentPlan* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
+  if (intent_ == nullptr) return NodesOff();
+  auto plan = intent_->PlanIntent(request->intent());
+  if (!plan.ok()) return ToGrpc(plan.status());
+  *response = *std::move(plan);
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::ApplyIntent(grpc::ServerContext* context,
+                                            const v1::ApplyIntentRequest* request,
+                                            v1::IntentPlan* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
+  if (intent_ == nullptr) return NodesOff();
+  auto plan = intent_->ApplyIntent(request->intent(), request->expected_state());
+  if (!plan.ok()) return ToGrpc(plan.status());
+  *response = *std::move(plan);
   return grpc::Status::OK;
 }
 

@@ -300,4 +300,39 @@ absl::StatusOr<uint64_t> MemoryStore::NextSpdRevision() {
   return next_spd_revision_++;
 }
 
+absl::Status MemoryStore::WriteIntent(const IntentWrite& write) {
+  absl::MutexLock policy_lock(&policy_mu_);
+  absl::MutexLock node_lock(&node_mu_);
+  std::map<std::string, v1::Policy> policies = policies_;
+  std::map<std::string, v1::Node> nodes = nodes_;
+  for (const v1::Policy& policy : write.put_policies) {
+    v1::Policy p = policy;
+    auto old = policies.find(p.name());
+    p.set_revision(old == policies.end() ? 1 : old->second.revision() + 1);
+    if (old != policies.end()) p.set_create_time_unix(old->second.create_time_unix());
+    policies[p.name()] = std::move(p);
+  }
+  for (const std::string& name : write.delete_policies) {
+    if (policies.erase(name) == 0) {
+      return absl::NotFoundError(absl::StrCat("policy '", name, "' not found"));
+    }
+  }
+  for (const v1::Node& node : write.put_nodes) {
+    v1::Node n = node;
+    n.clear_status();
+    auto old = nodes.find(n.name());
+    n.set_revision(old == nodes.end() ? 1 : old->second.revision() + 1);
+    if (old != nodes.end()) n.set_create_time_unix(old->second.create_time_unix());
+    nodes[n.name()] = std::move(n);
+  }
+  for (const std::string& name : write.delete_nodes) {
+    if (nodes.erase(name) == 0) {
+      return absl::NotFoundError(absl::StrCat("node '", name, "' not found"));
+    }
+  }
+  policies_ = std::move(policies);
+  nodes_ = std::move(nodes);
+  return absl::OkStatus();
+}
+
 }  // namespace ikeless::storage

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "storage/agent_store.h"
 #include "storage/association_store.h"
+#include "storage/intent_store.h"
 #include "storage/node_store.h"
 #include "storage/policy_store.h"
 
@@ -21,7 +22,8 @@ namespace ikeless::storage {
 class MemoryStore final : public PolicyStore,
                           public AssociationStore,
                           public AgentStore,
-                          public NodeStore {
+                          public NodeStore,
+                          public IntentStore {
  public:
   // PolicyStore
   absl::StatusOr<v1::Policy> Create(const v1::Policy& policy) override;
@@ -51,6 +53,9 @@ class MemoryStore final : public PolicyStore,
   absl::StatusOr<v1::Node> UpdateNode(const v1::Node& node, uint64_t expected_revision) override;
   absl::Status DeleteNode(absl::string_view name) override;
   absl::StatusOr<uint64_t> NextSpdRevision() override;
+
+  // IntentStore: on copies of both maps, swapped in when every step held.
+  absl::Status WriteIntent(const IntentWrite& write) override;
 
   // For tests: how many transactions committed.
   int commits() const {

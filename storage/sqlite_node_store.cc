@@ -1,10 +1,13 @@
 // SqliteStore's NodeStore: one row per node in `nodes` (schema version 3),
-// the whole v1::Node (without status) in `body`. Nodes are read rarely (the
+// the whole v1::Node (without status) in `body`; and its IntentStore, which
+// writes nodes and policies together. Nodes are read rarely (the
 // controller keeps its intent in memory, controller/fleet_intent.h), so
 // there is no cache here.
+#include <algorithm>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "storage/sqlite_codec.h"
 #include "storage/sqlite_store.h"
 
 namespace ikeless::storage {
@@ -52,7 +55,83 @@ absl::Status WriteNode(SqliteDb& db, const v1::Node& n, bool insert) {
   return stmt->Run();
 }
 
+absl::Status WritePolicy(SqliteDb& db, const v1::Policy& p, bool insert) {
+  std::string body;
+  // Parameters 1..10 as BindPolicy binds them, then (UPDATE) the key.
+  absl::StatusOr<SqliteStatement> stmt = db.Prepare(
+      insert ? "INSERT INTO policies (name, a_address, b_address, selector_protocol,"
+               " selector_port, priority, revision, create_time_unix, update_time_unix, body)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             : "UPDATE policies SET name = ?, a_address = ?, b_address = ?,"
+               " selector_protocol = ?, selector_port = ?, priority = ?, revision = ?,"
+               " create_time_unix = ?, update_time_unix = ?, body = ? WHERE name = ?");
+  if (!stmt.ok()) return stmt.status();
+  BindPolicy(p, &body, *stmt);
+  if (!insert) stmt->BindText(11, p.name());
+  return stmt->Run();
+}
+
+absl::Status DeleteByName(SqliteDb& db, const char* sql, absl::string_view what,
+                          absl::string_view name) {
+  absl::StatusOr<SqliteStatement> stmt = db.Prepare(sql);
+  if (!stmt.ok()) return stmt.status();
+  stmt->BindText(1, name);
+  if (absl::Status s = stmt->Run(); !s.ok()) return s;
+  if (db.changes() == 0) return absl::NotFoundError(absl::StrCat(what, " '", name, "' not found"));
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::Status SqliteStore::WriteIntent(const IntentWrite& write) {
+  absl::MutexLock l(&mu_);
+  absl::MutexLock cache_lock(&policy_mu_);
+  // The policy cache after the write; swapped in only once COMMIT succeeded.
+  std::vector<v1::Policy> next = policies_;
+  auto find = [&next](absl::string_view name) {
+    return std::find_if(next.begin(), next.end(),
+                        [&](const v1::Policy& p) { return p.name() == name; });
+  };
+  absl::Status s = InTransaction([&]() -> absl::Status {
+    for (const v1::Policy& policy : write.put_policies) {
+      v1::Policy p = policy;
+      auto old = find(p.name());
+      const bool insert = old == next.end();
+      p.set_revision(insert ? 1 : old->revision() + 1);
+      if (!insert) p.set_create_time_unix(old->create_time_unix());
+      if (absl::Status w = WritePolicy(*db_, p, insert); !w.ok()) return w;
+      if (insert) {
+        next.push_back(std::move(p));
+      } else {
+        *old = std::move(p);
+      }
+    }
+    for (const std::string& name : write.delete_policies) {
+      absl::Status d = DeleteByName(*db_, "DELETE FROM policies WHERE name = ?", "policy", name);
+      if (!d.ok()) return d;
+      next.erase(find(name));
+    }
+    for (const v1::Node& node : write.put_nodes) {
+      v1::Node n = node;
+      n.clear_status();
+      absl::StatusOr<v1::Node> old = ReadNode(*db_, n.name());
+      if (!old.ok() && !absl::IsNotFound(old.status())) return old.status();
+      n.set_revision(old.ok() ? old->revision() + 1 : 1);
+      if (old.ok()) n.set_create_time_unix(old->create_time_unix());
+      if (absl::Status w = WriteNode(*db_, n, /*insert=*/!old.ok()); !w.ok()) return w;
+    }
+    for (const std::string& name : write.delete_nodes) {
+      absl::Status d = DeleteByName(*db_, "DELETE FROM nodes WHERE name = ?", "node", name);
+      if (!d.ok()) return d;
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  std::sort(next.begin(), next.end(),
+            [](const v1::Policy& x, const v1::Policy& y) { return x.name() < y.name(); });
+  policies_ = std::move(next);
+  return absl::OkStatus();
+}
 
 absl::StatusOr<v1::Node> SqliteStore::CreateNode(const v1::Node& node) {
   absl::MutexLock l(&mu_);

@@ -27,6 +27,7 @@
 #include "absl/time/time.h"
 #include "storage/agent_store.h"
 #include "storage/association_store.h"
+#include "storage/intent_store.h"
 #include "storage/key_sealer.h"
 #include "storage/node_store.h"
 #include "storage/policy_store.h"
@@ -35,12 +36,13 @@
 
 namespace ikeless::storage {
 
-// PolicyStore, AssociationStore, AgentStore and NodeStore on one SQLite
-// file.
+// PolicyStore, AssociationStore, AgentStore, NodeStore and IntentStore on
+// one SQLite file.
 class SqliteStore final : public PolicyStore,
                           public AssociationStore,
                           public AgentStore,
-                          public NodeStore {
+                          public NodeStore,
+                          public IntentStore {
  public:
   struct Options {
     // true: PRAGMA synchronous=FULL, the WAL is fsynced at every commit, so
@@ -104,6 +106,9 @@ class SqliteStore final : public PolicyStore,
   absl::StatusOr<v1::Node> UpdateNode(const v1::Node& node, uint64_t expected_revision) override;
   absl::Status DeleteNode(absl::string_view name) override;
   absl::StatusOr<uint64_t> NextSpdRevision() override;
+
+  // IntentStore (sqlite_node_store.cc)
+  absl::Status WriteIntent(const IntentWrite& write) override;
 
   // Transactions committed by Transact() (as MemoryStore::commits(); policy
   // and agent writes are not counted). For benchmarks and tests.

@@ -70,5 +70,77 @@ TEST_P(StoreContractTest, SpdRevisionsOnlyGrow) {
   }
 }
 
+v1::Policy MakePolicy(const std::string& name, const std::string& a, int32_t priority) {
+  v1::Policy p;
+  p.set_name(name);
+  p.mutable_a()->set_address(a);
+  p.mutable_b()->set_address("*");
+  p.set_priority(priority);
+  p.mutable_lifetime()->set_hard_seconds(3600);
+  p.set_create_time_unix(1000);
+  return p;
+}
+
+TEST_P(StoreContractTest, WriteIntentPutsAndDeletesNodesAndPoliciesTogether) {
+  ASSERT_TRUE(stores_.nodes->CreateNode(MakeNode("gw-a", "198.18.0.1")).ok());
+  ASSERT_TRUE(stores_.nodes->CreateNode(MakeNode("gw-b", "198.18.0.2")).ok());
+  ASSERT_TRUE(stores_.policies->Create(MakePolicy("old", "198.18.0.1", 1)).ok());
+  ASSERT_TRUE(stores_.policies->Create(MakePolicy("kept", "198.18.0.2", 1)).ok());
+
+  IntentWrite write;
+  write.put_nodes.push_back(MakeNode("gw-a", "198.18.0.1", {"198.18.10.0/24"}));  // replace
+  write.put_nodes.push_back(MakeNode("gw-c", "198.18.0.3"));                      // add
+  write.delete_nodes.push_back("gw-b");
+  v1::Policy kept = MakePolicy("kept", "198.18.0.2", 7);
+  kept.set_create_time_unix(9999);  // ignored: kept from the create
+  write.put_policies.push_back(kept);
+  write.put_policies.push_back(MakePolicy("new", "198.18.0.3", 1));
+  write.delete_policies.push_back("old");
+  ASSERT_TRUE(stores_.intent->WriteIntent(write).ok());
+
+  absl::StatusOr<std::vector<v1::Node>> nodes = stores_.nodes->ListNodes();
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  ASSERT_EQ(nodes->size(), 2u);
+  EXPECT_EQ((*nodes)[0].name(), "gw-a");
+  EXPECT_EQ((*nodes)[0].revision(), 2u);
+  ASSERT_EQ((*nodes)[0].sites_size(), 1);
+  EXPECT_EQ((*nodes)[1].name(), "gw-c");
+  EXPECT_EQ((*nodes)[1].revision(), 1u);
+
+  absl::StatusOr<std::vector<v1::Policy>> policies = stores_.policies->List();
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  ASSERT_EQ(policies->size(), 2u);
+  EXPECT_EQ((*policies)[0].name(), "kept");
+  EXPECT_EQ((*policies)[0].revision(), 2u);
+  EXPECT_EQ((*policies)[0].priority(), 7);
+  EXPECT_EQ((*policies)[0].create_time_unix(), 1000);
+  EXPECT_EQ((*policies)[1].name(), "new");
+  EXPECT_EQ((*policies)[1].revision(), 1u);
+  // S21 sees the written policies at once (the SQLite backend's cache).
+  auto a = IpAddress::Parse("198.18.0.3");
+  auto b = IpAddress::Parse("198.18.0.9");
+  absl::StatusOr<std::optional<v1::Policy>> match =
+      stores_.policies->Match(*a, *b, v1::Selector());
+  ASSERT_TRUE(match.ok()) << match.status();
+  ASSERT_TRUE(match->has_value());
+  EXPECT_EQ((*match)->name(), "new");
+}
+
+TEST_P(StoreContractTest, WriteIntentIsAllOrNothing) {
+  ASSERT_TRUE(stores_.nodes->CreateNode(MakeNode("gw-a", "198.18.0.1")).ok());
+  ASSERT_TRUE(stores_.policies->Create(MakePolicy("p", "198.18.0.1", 1)).ok());
+  IntentWrite write;
+  write.put_nodes.push_back(MakeNode("gw-c", "198.18.0.3"));
+  write.put_policies.push_back(MakePolicy("p", "198.18.0.1", 5));
+  write.delete_policies.push_back("p2");  // absent: the whole write fails
+  EXPECT_EQ(stores_.intent->WriteIntent(write).code(), absl::StatusCode::kNotFound);
+
+  EXPECT_EQ(stores_.nodes->GetNode("gw-c").status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<v1::Policy> p = stores_.policies->Get("p");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->revision(), 1u);
+  EXPECT_EQ(p->priority(), 1);
+}
+
 }  // namespace
 }  // namespace ikeless::storage::store_test

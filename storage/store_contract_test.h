@@ -31,12 +31,13 @@ struct Stores {
   AssociationStore* associations = nullptr;
   AgentStore* agents = nullptr;
   NodeStore* nodes = nullptr;
+  IntentStore* intent = nullptr;
 };
 
 template <typename T>
 Stores Wrap(std::unique_ptr<T> store) {
   T* p = store.get();
-  return {std::shared_ptr<void>(std::move(store)), p, p, p, p};
+  return {std::shared_ptr<void>(std::move(store)), p, p, p, p, p};
 }
 
 // A fresh database file named after the running test, under TEST_TMPDIR.
@@ -75,7 +76,7 @@ inline absl::StatusOr<Stores> OpenSealedSqlite(const std::string& path) {
   };
   auto owner = std::make_shared<Owner>(Owner{*std::move(sealer), *std::move(store)});
   SqliteStore* p = owner->store.get();
-  return Stores{owner, p, p, p, p};
+  return Stores{owner, p, p, p, p, p};
 }
 
 struct Backend {

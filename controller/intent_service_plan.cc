@@ -1,0 +1,156 @@
+// IntentService's declarative side: `ipsecctl plan -f` and `apply -f`. The
+// deciding is in intent_validation.h and intent_plan.h; this shell reads
+// the live state, writes the diff in one transaction and carries it out
+// with the same enforcement and pushes as the single-record calls.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/log.h"
+#include "controller/intent_plan.h"
+#include "controller/intent_service.h"
+#include "controller/intent_validation.h"
+
+namespace ikeless::controller {
+
+struct IntentService::Planned {
+  v1::IntentPlan plan;
+  IntentDiff diff;
+  IntentSnapshot desired;
+};
+
+absl::StatusOr<IntentService::Planned> IntentService::Plan(v1::Intent& intent) {
+  if (deps_.intent_store == nullptr) {
+    return absl::FailedPreconditionError("plan/apply is not enabled on this controller");
+  }
+  if (absl::Status s = NormalizeIntent(&intent); !s.ok()) return s;
+  Planned p;
+  IntentSnapshot live;
+  live.nodes = publisher_.nodes();
+  auto policies = deps_.policies->List();
+  if (!policies.ok()) return policies.status();
+  live.policies = *std::move(policies);
+  p.desired.nodes.assign(intent.nodes().begin(), intent.nodes().end());
+  p.desired.policies.assign(intent.policies().begin(), intent.policies().end());
+  auto by_name = [](const auto& x, const auto& y) { return x.name() < y.name(); };
+  std::sort(p.desired.nodes.begin(), p.desired.nodes.end(), by_name);
+  std::sort(p.desired.policies.begin(), p.desired.policies.end(), by_name);
+
+  p.diff = DiffIntent(live, p.desired);
+  for (int i = 0; i < intent.nodes_size(); ++i) {
+    const std::string& name = intent.nodes(i).name();
+    const bool added = std::any_of(p.diff.changes.begin(), p.diff.changes.end(), [&](auto& c) {
+      return c.kind() == v1::IntentChange::NODE && c.op() == v1::IntentChange::ADD &&
+             c.name() == name;
+    });
+    if (added && deps_.revocations != nullptr && deps_.revocations->IsNameRevoked(name)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "nodes[", i, "] (", name, "): name: the certificates of '", name,
+          "' are revoked (the node was removed); choose another name, or delete the line node:",
+          name, " from the revocation file if its old certificates may be used again"));
+    }
+  }
+  auto rows = deps_.associations->List("");
+  if (!rows.ok()) return rows.status();
+
+  p.plan.set_state(IntentDigest(live));
+  for (v1::IntentChange& c : p.diff.changes) *p.plan.add_changes() = c;
+  for (v1::PairChange& c : PairChanges(live, p.desired)) *p.plan.add_pairs() = std::move(c);
+  for (v1::AssociationImpact& a : AssociationImpacts(*rows, p.desired, p.diff.gone_addresses)) {
+    *p.plan.add_associations() = std::move(a);
+  }
+  for (v1::AssertionResult& r : CheckAssertions(p.desired, intent.assertions())) {
+    *p.plan.add_assertions() = std::move(r);
+  }
+  if (deps_.revocations != nullptr) {
+    for (const std::string& n : p.diff.removed_nodes) p.plan.add_certificates_revoked(n);
+  }
+  return p;
+}
+
+absl::StatusOr<v1::IntentPlan> IntentService::PlanIntent(v1::Intent intent) {
+  absl::MutexLock l(&mu_);
+  auto planned = Plan(intent);
+  if (!planned.ok()) return planned.status();
+  return std::move(planned->plan);
+}
+
+absl::StatusOr<v1::IntentPlan> IntentService::ApplyIntent(v1::Intent intent,
+                                                          const std::string& expected_state) {
+  absl::MutexLock l(&mu_);
+  auto planned = Plan(intent);
+  if (!planned.ok()) return planned.status();
+  v1::IntentPlan& plan = planned->plan;
+  if (!expected_state.empty() && expected_state != plan.state()) {
+    return absl::AbortedError(absl::StrCat(
+        "the live nodes and policies changed since the plan (planned against state ",
+        expected_state, ", live is ", plan.state(), "): run plan again and review it"));
+  }
+  for (const v1::AssertionResult& r : plan.assertions()) {
+    if (!r.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("assertions[", r.index(), "]: does not hold: ", r.detail()));
+    }
+  }
+  IntentDiff& diff = planned->diff;
+  plan.clear_associations();  // replaced by what enforcement really did
+  if (diff.write.empty()) return std::move(plan);
+
+  const int64_t now = absl::ToUnixSeconds(deps_.clock->Now());
+  for (v1::Node& n : diff.write.put_nodes) {
+    n.set_create_time_unix(now);  // kept by the store for a replaced node
+    n.set_update_time_unix(now);
+  }
+  for (v1::Policy& p : diff.write.put_policies) {
+    p.set_create_time_unix(now);
+    p.set_update_time_unix(now);
+  }
+  if (absl::Status s = deps_.intent_store->WriteIntent(diff.write); !s.ok()) return s;
+  plan.set_applied(true);
+
+  plan.clear_certificates_revoked();
+  if (deps_.revocations != nullptr) {
+    for (const std::string& name : diff.removed_nodes) {
+      absl::Status r = deps_.revocations->RevokeName(name, "removed with ipsecctl apply");
+      if (r.ok()) {
+        plan.add_certificates_revoked(name);
+      } else {
+        LogError("node_revoke_failed").Kv("node", name).Kv("error", r.message());
+      }
+    }
+  }
+  auto nodes = deps_.nodes->ListNodes();
+  if (!nodes.ok()) return nodes.status();
+  auto policies = deps_.policies->List();
+  if (!policies.ok()) return policies.status();
+  auto revision = NextRevision();
+  if (!revision.ok()) return revision.status();
+  // Teardowns first, then the SPDs (as PoliciesChanged, for the same reason).
+  auto enforced = Enforce(*policies, diff.gone_addresses);
+  if (enforced.ok()) {
+    for (v1::AssociationImpact& a : enforced->impacts) *plan.add_associations() = std::move(a);
+  } else {
+    LogError("enforce_failed").Kv("error", enforced.status().message());
+  }
+  Carry(publisher_.SetIntent(*std::move(nodes), *std::move(policies), *revision,
+                             deps_.clock->Now()));
+
+  for (const v1::IntentChange& c : plan.changes()) {
+    const bool node = c.kind() == v1::IntentChange::NODE;
+    v1::Event::Kind kind =
+        c.op() == v1::IntentChange::ADD
+            ? (node ? v1::Event::NODE_CREATED : v1::Event::POLICY_CREATED)
+        : c.op() == v1::IntentChange::CHANGE
+            ? (node ? v1::Event::NODE_UPDATED : v1::Event::POLICY_UPDATED)
+            : (node ? v1::Event::NODE_DELETED : v1::Event::POLICY_DELETED);
+    Publish(kind, c.name(), absl::StrCat("ipsecctl apply", c.fields().empty() ? "" : ": ",
+                                         absl::StrJoin(c.fields(), ",")));
+  }
+  LogInfo("intent_applied")
+      .Kv("changes", static_cast<int64_t>(plan.changes_size()))
+      .Kv("associations", static_cast<int64_t>(plan.associations_size()))
+      .Kv("state", plan.state());
+  return std::move(plan);
+}
+
+}  // namespace ikeless::controller
