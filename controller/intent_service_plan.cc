@@ -2,6 +2,7 @@
 // deciding is in intent_validation.h and intent_plan.h; this shell reads
 // the live state, writes the diff in one transaction and carries it out
 // with the same enforcement and pushes as the single-record calls.
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -37,6 +38,18 @@ absl::StatusOr<IntentService::Planned> IntentService::Plan(v1::Intent& intent) {
   std::sort(p.desired.policies.begin(), p.desired.policies.end(), by_name);
 
   p.diff = DiffIntent(live, p.desired);
+  // The revisions apply will give, so the plan's reasons read as apply's.
+  for (v1::Policy& want : p.desired.policies) {
+    uint64_t revision = 1;
+    for (const v1::Policy& have : live.policies) {
+      if (have.name() != want.name()) continue;
+      const bool changed = std::any_of(p.diff.write.put_policies.begin(),
+                                       p.diff.write.put_policies.end(),
+                                       [&](const v1::Policy& put) { return put.name() == want.name(); });
+      revision = have.revision() + (changed ? 1 : 0);
+    }
+    want.set_revision(revision);
+  }
   for (int i = 0; i < intent.nodes_size(); ++i) {
     const std::string& name = intent.nodes(i).name();
     const bool added = std::any_of(p.diff.changes.begin(), p.diff.changes.end(), [&](auto& c) {

@@ -41,10 +41,15 @@ constexpr Grammar kGrammar[] = {
     {"agents", "list", Kind::kAgentsList, nullptr, false, false},
     {"agents", "enroll", Kind::kAgentsEnroll, "NAME", false, true, NodeOptionSet::kSites},
     {"watch", nullptr, Kind::kWatch, nullptr, false, false},
+    {"plan", nullptr, Kind::kPlan, nullptr, false, false},
+    {"apply", nullptr, Kind::kApply, nullptr, false, false},
+    {"export", nullptr, Kind::kExport, nullptr, false, false},
 };
 
 constexpr OptionSpec kAddressSpec = {"--address", nullptr, 1, "ADDR"};
 constexpr OptionSpec kTtlSpec = {"--ttl", nullptr, 1, "DURATION"};
+constexpr OptionSpec kFileSpec = {"--file", "-f", 1, "FILE"};
+constexpr OptionSpec kStateSpec = {"--state", nullptr, 1, "STATE"};
 constexpr OptionSpec kKeepCertificatesSpec = {"--keep-certificates", nullptr, 0, "",
                                               /*boolean=*/true};
 
@@ -107,6 +112,8 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
   if (grammar.address_option) specs.push_back(kAddressSpec);
   if (grammar.kind == Kind::kAgentsEnroll) specs.push_back(kTtlSpec);
   if (grammar.kind == Kind::kNodesRemove) specs.push_back(kKeepCertificatesSpec);
+  if (grammar.kind == Kind::kPlan || grammar.kind == Kind::kApply) specs.push_back(kFileSpec);
+  if (grammar.kind == Kind::kApply) specs.push_back(kStateSpec);
 
   auto split = SplitArgs(args, specs);
   if (!split.ok()) return Usage(command->words, split.status().message());
@@ -130,6 +137,10 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
       auto keep = BoolValue(option);
       if (!keep.ok()) status = Named(option.name, keep.status());
       if (keep.ok()) command->keep_certificates = *keep;
+    } else if (option.name == kFileSpec.name) {
+      command->file = option.values.at(0);
+    } else if (option.name == kStateSpec.name) {
+      command->state = option.values.at(0);
     } else if (grammar.node_options != NodeOptionSet::kNone) {
       status = ParseNodeOption(option, &command->node);
     } else {
@@ -169,6 +180,9 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
   if (grammar.kind == Kind::kNodesAdd && command->node.addresses.empty()) {
     return Usage(command->words, "missing --address (the node's addresses)");
   }
+  if ((grammar.kind == Kind::kPlan || grammar.kind == Kind::kApply) && command->file.empty()) {
+    return Usage(command->words, "missing -f FILE (the fleet file)");
+  }
   if (grammar.kind == Kind::kNodesSet && command->node.empty()) {
     return Usage(command->words, "nothing to update; give at least one node option");
   }
@@ -204,7 +218,7 @@ absl::StatusOr<Invocation> ParseInvocation(absl::Span<const std::string> args,
   if (group == "help") return invocation;
   if (!IsGroup(group)) {
     return Usage(group.substr(0, 40),
-                 "unknown command; commands: policy, nodes, assoc, agents, watch, help");
+                 "unknown command; commands: policy, nodes, assoc, agents, watch, plan, apply, export, help");
   }
 
   // The verb must follow the group directly: "policy list", not

@@ -36,6 +36,9 @@ struct Command {
     kAgentsList,
     kAgentsEnroll,
     kWatch,
+    kPlan,
+    kApply,
+    kExport,
   };
 
   Kind kind = Kind::kHelp;
@@ -48,6 +51,8 @@ struct Command {
   uint64_t association_id = 0;  // assoc show ID
   std::vector<std::string> addresses;  // agents enroll: every --address
   uint64_t ttl_seconds = 0;            // agents enroll --ttl; 0 = the controller's 1 h
+  std::string file;                    // plan / apply -f: the fleet file
+  std::string state;                   // apply --state: from the plan
 
   // What an error line is about: "policy add web", "assoc show 7",
   // "policy list", "nodes set gw-a".

@@ -127,7 +127,8 @@ TEST(ParseInvocation, UsageErrorsSayWhatAndWhy) {
   EXPECT_EQ(ErrorOf(""), "missing command; run 'ipsecctl help' for usage");
   EXPECT_EQ(ErrorOf("-o json"), "missing command; run 'ipsecctl help' for usage");
   EXPECT_EQ(ErrorOf("frob"),
-            "frob: unknown command; commands: policy, nodes, assoc, agents, watch, help");
+            "frob: unknown command; commands: policy, nodes, assoc, agents, watch, plan, apply, "
+            "export, help");
   EXPECT_EQ(ErrorOf("policy"),
             "policy: missing subcommand; one of: add, get, list, update, delete");
   EXPECT_EQ(ErrorOf("policy -o json list"),
@@ -284,6 +285,19 @@ TEST(ParseInvocation, AgentsEnrollTakesAddressesAndTtl) {
   auto bad = ParseInvocation({"agents", "enroll", "gw-a", "--address", "x"}, "");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("--address"), std::string::npos);
+}
+
+TEST(ParseInvocation, PlanApplyExportTakeTheFleetFileAndState) {
+  Command c = ParseOk("plan -f fleet.yaml").command;
+  EXPECT_EQ(c.kind, Command::Kind::kPlan);
+  EXPECT_EQ(c.file, "fleet.yaml");
+  c = ParseOk("apply --file fleet.yaml --state 0123456789abcdef").command;
+  EXPECT_EQ(c.kind, Command::Kind::kApply);
+  EXPECT_EQ(c.state, "0123456789abcdef");
+  EXPECT_EQ(ParseOk("export").command.kind, Command::Kind::kExport);
+  EXPECT_EQ(ErrorOf("plan"), "plan: missing -f FILE (the fleet file)");
+  EXPECT_EQ(ErrorOf("plan -f f.yaml --state x"), "plan: --state: unknown option");
+  EXPECT_EQ(ErrorOf("export -f f.yaml"), "export: -f: unknown option");
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "tools/ipsecctl/run.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
@@ -8,8 +12,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/ipsecctl/fleet_file.h"
 #include "tools/ipsecctl/node_flags.h"
 #include "tools/ipsecctl/output.h"
+#include "tools/ipsecctl/plan_output.h"
 #include "tools/ipsecctl/policy_flags.h"
 #include "tools/ipsecctl/table.h"
 
@@ -41,6 +47,9 @@ class Runner {
       case Kind::kAgentsList: return AgentsList();
       case Kind::kAgentsEnroll: return AgentsEnroll();
       case Kind::kWatch: return Watch();
+      case Kind::kPlan: return PlanOrApply(/*apply=*/false);
+      case Kind::kApply: return PlanOrApply(/*apply=*/true);
+      case Kind::kExport: return Export();
       case Kind::kHelp: break;
     }
     return absl::InternalError("help is printed by main, not run");
@@ -315,6 +324,62 @@ class Runner {
     }
     grpc::Status status = reader->Finish();
     if (!status.ok()) return FromGrpc(status);
+    return absl::OkStatus();
+  }
+
+  // plan / apply -f: the file is parsed here, before any call; the
+  // controller's errors about one of its items name the item's line.
+  absl::Status PlanOrApply(bool apply) {
+    std::ifstream in(command_.file);
+    if (!in) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(command_.file, ": cannot read: ", std::strerror(errno)));
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto file = ParseFleetFile(text.str(), command_.file);
+    if (!file.ok()) return file.status();
+    v1::IntentPlan plan;
+    grpc::Status status;
+    if (apply) {
+      v1::ApplyIntentRequest request;
+      *request.mutable_intent() = file->intent;
+      request.set_expected_state(command_.state);
+      status = stub_->ApplyIntent(Context().get(), request, &plan);
+    } else {
+      v1::PlanIntentRequest request;
+      *request.mutable_intent() = file->intent;
+      status = stub_->PlanIntent(Context().get(), request, &plan);
+    }
+    if (!status.ok()) {
+      absl::Status s = FromGrpc(status);
+      return absl::Status(s.code(), file->Locate(s.message()));
+    }
+    if (global_.output == OutputFormat::kTable) {
+      out_ << PlanText(plan, *file, apply ? PlanMode::kApply : PlanMode::kPlan);
+    } else {
+      auto json = ToJson(plan, JsonStyle::kIndented);
+      if (!json.ok()) return json.status();
+      out_ << *json;
+    }
+    for (const v1::AssertionResult& r : plan.assertions()) {
+      if (!r.ok()) {
+        return absl::FailedPreconditionError(file->Locate(
+            absl::StrCat("assertions[", r.index(), "]: does not hold: ", r.detail())));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Export() {
+    v1::ListNodesResponse nodes;
+    grpc::Status status = stub_->ListNodes(Context().get(), v1::ListNodesRequest(), &nodes);
+    if (!status.ok()) return FromGrpc(status);
+    v1::ListPoliciesResponse policies;
+    status = stub_->ListPolicies(Context().get(), v1::ListPoliciesRequest(), &policies);
+    if (!status.ok()) return FromGrpc(status);
+    out_ << WriteFleetFile({nodes.nodes().begin(), nodes.nodes().end()},
+                           {policies.policies().begin(), policies.policies().end()});
     return absl::OkStatus();
   }
 
