@@ -274,11 +274,21 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
     return true;
   }
 
-  void HandleRequest(const v1::SaRequest& r) {
-    // A node may only ask for pairs that include its own address.
+  void HandleRequest(const v1::SaRequest& request) {
+    // Replies are routed by the request's source address, so a source that
+    // does not parse is answered here, on this stream, and one spelled
+    // differently ("FD00:0::13:1") goes on in canonical form: otherwise the
+    // SetupError would be addressed to no registered node and be lost.
+    v1::SaRequest r = request;
     auto source = IpAddress::Parse(r.source());
-    if (source.ok() && std::find(addresses_.begin(), addresses_.end(), source->ToString()) ==
-                           addresses_.end()) {
+    if (!source.ok()) {
+      Send(ErrorFor(r, v1::SetupError::INVALID_ARGUMENT,
+                    absl::StrCat("request.source: ", source.status().message())));
+      return;
+    }
+    r.set_source(source->ToString());
+    // A node may only ask for pairs that include its own address.
+    if (std::find(addresses_.begin(), addresses_.end(), source->ToString()) == addresses_.end()) {
       LogWarning("request_denied").Kv("node", node_name_).Kv("source", r.source());
       Send(ErrorFor(r, v1::SetupError::PERMISSION_DENIED,
                     absl::StrCat("request.source: ", source->ToString(),

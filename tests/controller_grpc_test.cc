@@ -132,6 +132,26 @@ TEST_F(ControllerGrpcTest, RequestForAnotherNodesAddressIsDenied) {
   EXPECT_TRUE(server_->store().List("")->empty());
 }
 
+// Issue #11 point 6: these were rejected in the log only; the requester
+// never heard why.
+TEST_F(ControllerGrpcTest, MalformedOrOddlySpelledSourceIsAnswered) {
+  auto a = Connect("gw-6", "fd00::13:1");
+  for (const char* bad : {"", "not-an-address"}) {
+    ASSERT_TRUE(a->Request(1, bad, "fd00::13:2", 5100));
+    auto e = a->Next();
+    ASSERT_TRUE(e.has_value() && e->has_error()) << "source '" << bad << "'";
+    EXPECT_EQ(e->error().code(), v1::SetupError::INVALID_ARGUMENT);
+    EXPECT_NE(e->error().message().find("request.source"), std::string::npos);
+  }
+  // The node's own address spelled another way is its address: processed
+  // (no policy here) and answered.
+  ASSERT_TRUE(a->Request(2, "FD00:0::13:1", "fd00::13:2", 5101));
+  auto e = a->Next();
+  ASSERT_TRUE(e.has_value() && e->has_error());
+  EXPECT_EQ(e->error().code(), v1::SetupError::NO_POLICY);
+  EXPECT_EQ(e->error().request_id(), 2u);
+}
+
 TEST_F(ControllerGrpcTest, RequestBeforeHelloEndsStream) {
   ScriptedAgent agent(server_->address());
   ASSERT_TRUE(agent.Request(1, k2a, k2b, 5100));

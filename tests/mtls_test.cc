@@ -16,42 +16,17 @@
 #include "gtest/gtest.h"
 #include "proto/admin.grpc.pb.h"
 #include "proto/agent.grpc.pb.h"
+#include "tests/test_pki.h"
 
 namespace ikeless {
 namespace {
 
+using testing_pki::Dir;
+using testing_pki::Issue;
+using testing_pki::Write;
+
 constexpr char k2a[] = "198.18.1.1";
 constexpr char k2b[] = "198.18.2.1";
-
-std::string Dir(const std::string& name) {
-  return absl::StrCat(std::getenv("TEST_TMPDIR"), "/", name);
-}
-
-void Write(const std::string& path, const std::string& data) {
-  std::ofstream(path) << data;
-}
-
-// Files for one identity: <dir>/<name>.crt and .key.
-TlsFiles Issue(const pki::CertificateAuthority& ca, const std::string& ca_file,
-               pki::CertificateKind kind, const std::string& name,
-               std::vector<std::string> addresses, std::vector<std::string> dns = {},
-               std::optional<absl::Duration> validity = std::nullopt) {
-  pki::CertificateRequest req;
-  req.kind = kind;
-  req.name = name;
-  req.addresses = std::move(addresses);
-  req.dns_names = std::move(dns);
-  req.validity = validity;
-  auto issued = ca.Issue(req);
-  EXPECT_TRUE(issued.ok()) << issued.status();
-  TlsFiles files;
-  files.ca_file = ca_file;
-  files.cert_file = Dir(name + ".crt");
-  files.key_file = Dir(name + ".key");
-  Write(files.cert_file, issued->certificate_pem);
-  Write(files.key_file, issued->private_key_pem.pem());
-  return files;
-}
 
 class MtlsTest : public ::testing::Test {
  protected:

@@ -27,6 +27,7 @@ constexpr OptionSpec kGlobalSpecs[] = {
     {"--tls-ca", nullptr, 1, "FILE"},
     {"--tls-cert", nullptr, 1, "FILE"},
     {"--tls-key", nullptr, 1, "FILE"},
+    {"--tls-server-name", nullptr, 1, "NAME"},
 };
 
 }  // namespace
@@ -125,6 +126,10 @@ absl::Status ApplyGlobalOption(const Option& option, GlobalOptions* global) {
     (option.name == "--tls-ca"     ? global->tls.ca_file
      : option.name == "--tls-cert" ? global->tls.cert_file
                                    : global->tls.key_file) = value;
+  } else if (option.name == "--tls-server-name") {
+    if (value.empty()) return absl::InvalidArgumentError("--tls-server-name: empty name");
+    global->tls.server_name = value;
+    global->tls_server_name_given = true;
   } else {
     return absl::InternalError(absl::StrCat("not a global option: ", option.name));
   }

@@ -67,6 +67,7 @@ struct GlobalOptions {
   // Mutual TLS with an admin certificate (ikeless-ca issue admin); defaults
   // from IKELESS_TLS_CA, IKELESS_TLS_CERT, IKELESS_TLS_KEY. None = plain text.
   TlsFiles tls;
+  bool tls_server_name_given = false;  // --tls-server-name: wins over the environment
 };
 
 inline constexpr char kDefaultController[] = "127.0.0.1:50051";

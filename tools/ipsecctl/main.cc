@@ -10,6 +10,7 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/admin.grpc.pb.h"
 #include "tools/ipsecctl/command.h"
+#include "tools/ipsecctl/dial.h"
 #include "tools/ipsecctl/run.h"
 #include "tools/ipsecctl/usage.h"
 
@@ -36,19 +37,16 @@ int main(int argc, char** argv) {
   env("IKELESS_TLS_CA", &tls.ca_file);
   env("IKELESS_TLS_CERT", &tls.cert_file);
   env("IKELESS_TLS_KEY", &tls.key_file);
-  grpc::ChannelArguments channel_args;
-  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
-  if (!tls.empty()) {
-    auto made = ikeless::MakeChannelCredentials(tls, &channel_args);
-    if (!made.ok()) {
-      std::cerr << "ipsecctl: " << made.status().message() << "\n";
-      return kExitFailure;
-    }
-    credentials = *made;
+  if (const char* name = std::getenv("IKELESS_TLS_SERVER_NAME");
+      name != nullptr && *name != '\0' && !invocation->global.tls_server_name_given) {
+    tls.server_name = name;
   }
-  auto channel =
-      grpc::CreateCustomChannel(invocation->global.controller, credentials, channel_args);
-  auto stub = ikeless::v1::PolicyService::NewStub(channel);
+  auto channel = DialController(invocation->global);
+  if (!channel.ok()) {
+    std::cerr << "ipsecctl: " << channel.status().message() << "\n";
+    return kExitFailure;
+  }
+  auto stub = ikeless::v1::PolicyService::NewStub(*channel);
   int code = RunCommand(*invocation, stub.get(), std::cout, std::cerr);
   std::cout.flush();
   return code;

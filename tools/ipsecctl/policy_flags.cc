@@ -1,5 +1,6 @@
 #include "tools/ipsecctl/policy_flags.h"
 
+#include <algorithm>
 #include <limits>
 
 #include "absl/status/statusor.h"
@@ -138,6 +139,22 @@ void ApplyPolicyEdits(const PolicyEdits& edits, v1::Policy* policy) {
   }
   if (edits.key_bits) policy->set_encryption_key_bits(*edits.key_bits);
   if (edits.integrity) policy->set_integrity(*edits.integrity);
+  // A new hard limit without a soft one: the stored soft limit was either
+  // derived from the old hard one (the controller's 90 %) or is not below
+  // the new one; either way 0 makes the controller derive it afresh, as it
+  // did at creation (else `--lifetime 1h` after a 24h policy is refused).
+  const v1::Lifetime& l = policy->lifetime();
+  auto stale = [](uint64_t soft, uint64_t old_hard, uint64_t new_hard) {
+    return soft == std::max<uint64_t>(1, old_hard - old_hard / 10) || soft >= new_hard;
+  };
+  if (edits.hard_seconds && !edits.soft_seconds &&
+      stale(l.soft_seconds(), l.hard_seconds(), *edits.hard_seconds)) {
+    policy->mutable_lifetime()->set_soft_seconds(0);
+  }
+  if (edits.hard_bytes && !edits.soft_bytes &&
+      stale(l.soft_bytes(), l.hard_bytes(), *edits.hard_bytes)) {
+    policy->mutable_lifetime()->set_soft_bytes(0);
+  }
   if (edits.hard_seconds) policy->mutable_lifetime()->set_hard_seconds(*edits.hard_seconds);
   if (edits.soft_seconds) policy->mutable_lifetime()->set_soft_seconds(*edits.soft_seconds);
   if (edits.hard_bytes) policy->mutable_lifetime()->set_hard_bytes(*edits.hard_bytes);

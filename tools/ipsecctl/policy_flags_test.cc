@@ -195,6 +195,7 @@ TEST(PolicyFlags, ApplySetsOnlyTheGivenFields) {
 
   v1::Policy expected = StoredPolicy();
   expected.mutable_lifetime()->set_hard_seconds(7200);
+  expected.mutable_lifetime()->set_soft_seconds(0);  // was derived (90 %): derived anew
   expected.set_encryption(v1::ENCRYPTION_CHACHA20_POLY1305);
   expected.set_encryption_key_bits(0);  // another cipher: its own default size
   expected.clear_selector();
@@ -205,7 +206,6 @@ TEST(PolicyFlags, ApplySetsOnlyTheGivenFields) {
   differ.ReportDifferencesToString(&diff);
   EXPECT_TRUE(differ.Compare(expected, updated)) << diff;
   // Untouched neighbours of the changed fields keep their values.
-  EXPECT_EQ(updated.lifetime().soft_seconds(), 3240u);
   EXPECT_EQ(updated.lifetime().hard_bytes(), 1u << 30);
 }
 
@@ -252,6 +252,32 @@ TEST(PolicyFlags, ApplyEveryOption) {
   EXPECT_EQ(p.replay_window(), 64u);
   EXPECT_TRUE(p.allow_legacy_algorithms());
   EXPECT_EQ(p.description(), "front ends");
+}
+
+// Issue #11 point 6: `policy update --lifetime 1h` of a 24h policy kept
+// the derived soft lifetime (21.6h) and was refused.
+TEST(PolicyFlags, NewHardLifetimeRederivesAStaleSoftOne) {
+  v1::Policy p;
+  p.mutable_lifetime()->set_hard_seconds(86400);
+  p.mutable_lifetime()->set_soft_seconds(77760);  // derived: 90 %
+  ApplyPolicyEdits(ParseOk("--lifetime", {"1h"}), &p);
+  EXPECT_EQ(p.lifetime().hard_seconds(), 3600u);
+  EXPECT_EQ(p.lifetime().soft_seconds(), 0u);  // the controller derives it
+
+  p.mutable_lifetime()->set_soft_seconds(1800);  // chosen, still below: kept
+  ApplyPolicyEdits(ParseOk("--lifetime", {"2h"}), &p);
+  EXPECT_EQ(p.lifetime().soft_seconds(), 1800u);
+  ApplyPolicyEdits(ParseOk("--lifetime", {"20m"}), &p);  // not below any more
+  EXPECT_EQ(p.lifetime().soft_seconds(), 0u);
+
+  p.mutable_lifetime()->set_hard_bytes(1000);
+  p.mutable_lifetime()->set_soft_bytes(900);
+  ApplyPolicyEdits(ParseOk("--lifetime-bytes", {"500"}), &p);
+  EXPECT_EQ(p.lifetime().soft_bytes(), 0u);
+  PolicyEdits both = ParseOk("--lifetime", {"1h"});
+  both.soft_seconds = 600;
+  ApplyPolicyEdits(both, &p);
+  EXPECT_EQ(p.lifetime().soft_seconds(), 600u);
 }
 
 }  // namespace

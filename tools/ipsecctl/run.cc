@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
@@ -73,11 +74,31 @@ class Runner {
     if (code == absl::StatusCode::kUnavailable) {
       message = absl::StrCat("controller at ", global_.controller,
                              message.empty() ? " is unavailable" : ": ", message);
+      // gRPC reports a refused TLS handshake as "Socket closed" or a bare
+      // connect failure: say what to check (issue #11, point 6).
+      if (!global_.tls.empty()) {
+        absl::StrAppend(&message, TlsHint(message));
+      }
     } else if (code == absl::StatusCode::kDeadlineExceeded) {
       message = absl::StrCat("controller at ", global_.controller, " did not answer within ",
                              absl::FormatDuration(global_.timeout));
     }
     return absl::Status(code, SanitizeCell(message));
+  }
+
+  // What to check when a TLS connection fails.
+  std::string TlsHint(absl::string_view message) const {
+    if (absl::StrContains(message, "CERTIFICATE_VERIFY_FAILED") ||
+        absl::StrContains(message, "certificate verify failed")) {
+      return absl::StrCat(" (the controller's certificate was not accepted: is --tls-ca the CA "
+                          "that signed it, and does it name '", global_.tls.server_name,
+                          "'? see --tls-server-name)");
+    }
+    return absl::StrCat(
+        " (if the controller is running, the TLS handshake failed: check that --tls-ca is the "
+        "controller's CA, that --tls-cert/--tls-key are an admin certificate of that CA that "
+        "has not expired or been revoked, and that the controller's certificate names '",
+        global_.tls.server_name, "' (--tls-server-name))");
   }
 
   // Prints `message` as JSON, or as `table(message)` in table mode.

@@ -93,6 +93,8 @@ std::string UsageText() {
       "  --tls-cert FILE      an admin certificate from ikeless-ca ($IKELESS_TLS_CERT)\n"
       "  --tls-key FILE       its private key ($IKELESS_TLS_KEY); none of the three:\n"
       "                       plain text, for a controller run with --insecure\n"
+      "  --tls-server-name NAME  the name the controller's certificate carries\n"
+      "                       ($IKELESS_TLS_SERVER_NAME; default ikeless-controller)\n"
       "  -h, --help           print this text\n"
       "\n"
       "Policy options (an option not given keeps the controller's default, or on\n"
