@@ -61,6 +61,12 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
       CloseWith(ToGrpc(s));
       return;
     }
+    {
+      absl::MutexLock l(&service_->pending_mu_);
+      service_->pending_[this] = {
+          self_, std::chrono::steady_clock::now() +
+                     absl::ToChronoNanoseconds(service_->options_.hello_timeout)};
+    }
     StartRead(&in_);
   }
 
@@ -137,6 +143,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   }
 
   void OnDone() override {
+    NoLongerPending();
     if (hello_done_ && service_->registry_->Unregister(this)) {
       LogInfo("agent_disconnected").Kv("node", node_name_).Kv("peer", peer_);
       if (service_->intent_ != nullptr) service_->intent_->OnDisconnected(node_name_);
@@ -153,6 +160,11 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   }
 
  private:
+  void NoLongerPending() {
+    absl::MutexLock l(&service_->pending_mu_);
+    service_->pending_.erase(this);
+  }
+
   // Finish() is called exactly once: here if no write is in flight, else by
   // OnWriteDone when the queue has drained.
   void CloseWith(const grpc::Status& status) {
@@ -240,6 +252,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
       return false;
     }
     hello_done_ = true;
+    NoLongerPending();
     if (*replaced != nullptr) {
       (*replaced)->Close(absl::AbortedError("replaced by a newer stream of the same node"));
     }
@@ -336,6 +349,30 @@ AgentServiceImpl::AgentServiceImpl(Options options, RequestProcessor* processor,
       agents_(agents),
       clock_(clock),
       revocations_(revocations) {}
+
+int AgentServiceImpl::CloseStreamsWithoutHello() {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<SessionReactor>> late;
+  {
+    absl::MutexLock l(&pending_mu_);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.second > now) {
+        ++it;
+        continue;
+      }
+      if (auto s = it->second.first.lock()) late.push_back(std::move(s));
+      it = pending_.erase(it);
+    }
+  }
+  for (const auto& s : late) {
+    s->Close(absl::DeadlineExceededError(
+        absl::StrCat("no Hello within ", absl::FormatDuration(options_.hello_timeout))));
+  }
+  if (!late.empty()) {
+    LogWarning("streams_without_hello_closed").Kv("count", static_cast<uint64_t>(late.size()));
+  }
+  return static_cast<int>(late.size());
+}
 
 grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceImpl::Session(
     grpc::CallbackServerContext* context) {

@@ -7,8 +7,14 @@
 // authorisation check; pushes leave one write at a time from a bounded
 // queue.
 
+#include <chrono>
 #include <cstddef>
+#include <map>
+#include <memory>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "controller/dispatcher.h"
 #include "controller/event_hub.h"
@@ -21,6 +27,8 @@
 
 namespace ikeless::controller {
 
+class SessionReactor;
+
 class AgentServiceImpl final : public v1::AgentService::CallbackService {
  public:
   struct Options {
@@ -29,6 +37,9 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
     // TLS with client certificates: a Hello must match the certificate's
     // node name and addresses (controller/authorization.h).
     bool require_client_certificates = false;
+    // A stream that has not said Hello by then is ended: a flood of
+    // Hello-less streams would otherwise hold their connections forever.
+    absl::Duration hello_timeout = absl::Seconds(10);
   };
 
   AgentServiceImpl(Options options, RequestProcessor* processor, SessionRegistry* registry,
@@ -43,6 +54,10 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   // request path alone).
   void set_intent(IntentService* intent) { intent_ = intent; }
 
+  // Ends the streams older than Options::hello_timeout that have not said
+  // Hello; returns how many. The controller calls it every second.
+  int CloseStreamsWithoutHello();
+
  private:
   friend class SessionReactor;
   Options options_;
@@ -54,6 +69,11 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   Clock* clock_;
   const RevocationList* revocations_;
   IntentService* intent_ = nullptr;
+  // Streams waiting for their Hello, with their deadline (monotonic).
+  absl::Mutex pending_mu_;
+  std::map<const SessionReactor*,
+           std::pair<std::weak_ptr<SessionReactor>, std::chrono::steady_clock::time_point>>
+      pending_ ABSL_GUARDED_BY(pending_mu_);
 };
 
 }  // namespace ikeless::controller

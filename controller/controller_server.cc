@@ -11,14 +11,16 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "storage/database_kek.h"
 
 namespace ikeless::controller {
 
 absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Options options) {
   std::unique_ptr<ControllerServer> s(new ControllerServer(std::move(options)));
   if (!s->options_.kek_file.empty()) {
-    auto sealer = storage::KeySealer::FromKeyFile(s->options_.kek_file, /*create_if_missing=*/true,
-                                                  CryptoRandom::Get());
+    // Creates kek.key only while the database holds no sealed keys.
+    auto sealer = storage::LoadKekForDatabase(s->options_.kek_file, s->options_.database,
+                                              CryptoRandom::Get());
     if (!sealer.ok()) return sealer.status();
     s->sealer_ = std::move(*sealer);
     s->options_.store.sealer = s->sealer_.get();
@@ -94,6 +96,10 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 10'000);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(s->options_.handshake_timeout)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(s->options_.idle_timeout)));
   builder.RegisterService(s->agent_service_.get());
   builder.RegisterService(s->policy_service_.get());
   if (s->enrollment_service_ != nullptr) builder.RegisterService(s->enrollment_service_.get());
@@ -135,6 +141,7 @@ void ControllerServer::CheckRevocations() {
   if (*changed) {
     LogInfo("revocation_list_loaded").Kv("entries", static_cast<uint64_t>(revocations_->size()));
   }
+  agent_service_->CloseStreamsWithoutHello();
   // Every second, not only on change: certificates also expire while their
   // streams are open.
   const absl::Time now = absl::Now();

@@ -57,6 +57,11 @@ class ControllerServer {
     RequestProcessor::Options processor;
     AgentServiceImpl::Options agent;
     int max_message_bytes = 64 * 1024;       // larger messages: RESOURCE_EXHAUSTED
+    // A connection that has not finished its TLS (and HTTP/2) handshake by
+    // then is closed; one with no call in progress for idle_timeout too.
+    // Both keep a flood of silent connections from holding descriptors.
+    absl::Duration handshake_timeout = absl::Seconds(10);
+    absl::Duration idle_timeout = absl::Seconds(60);
     // Longest sleep of the timer loop; deadlines are usually met sooner.
     absl::Duration max_timer_sleep = absl::Milliseconds(100);
   };

@@ -13,6 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/log.h"
 #include "common/mutex_checks.h"
+#include "controller/accept_guard.h"
 #include "controller/controller_server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -37,8 +38,9 @@ ABSL_FLAG(bool, fsync_every_commit, false,
           "fsync the SQLite WAL at every commit (survives power loss, ~4x slower); "
           "without it a commit still survives a crash of the controller process");
 ABSL_FLAG(std::string, kek_file, "",
-          "key-encryption key for SA keys at rest (32 bytes hex, mode 0600; created if "
-          "missing); default: kek.key beside the database");
+          "key-encryption key for SA keys at rest (32 bytes hex, mode 0600; created only "
+          "while the database holds no sealed keys, never beside one that does); default: "
+          "kek.key beside the database");
 ABSL_FLAG(std::string, revoked_serials, "",
           "file of revoked certificate serials (hex, one per line), re-read every second; "
           "default: revoked.txt beside the database");
@@ -51,6 +53,13 @@ ABSL_FLAG(std::string, tls_key, "", "the controller's private key (PEM)");
 ABSL_FLAG(bool, insecure, false,
           "serve without TLS: anyone who can connect gets keys. For tests on loopback only");
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
+ABSL_FLAG(uint64_t, max_connections, 0,
+          "open client connections at most; more are closed at once (0: the descriptor "
+          "limit less 256, kept for the database and files)");
+ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
+          "close a connection that has not completed its TLS/HTTP2 handshake by then");
+ABSL_FLAG(absl::Duration, hello_timeout, absl::Seconds(10),
+          "end an agent stream that has not sent Hello by then");
 
 namespace {
 
@@ -120,6 +129,24 @@ int main(int argc, char** argv) {
   options.processor.max_rows_per_pair = absl::GetFlag(FLAGS_max_rows_per_pair);
   options.processor.startup_attempts = absl::GetFlag(FLAGS_startup_attempts);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  for (auto [flag, value] : {std::pair{"--handshake_timeout", absl::GetFlag(FLAGS_handshake_timeout)},
+                             {"--hello_timeout", absl::GetFlag(FLAGS_hello_timeout)}}) {
+    if (value <= absl::ZeroDuration()) return Fail(absl::StrCat(flag, ": must be positive"));
+  }
+  options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
+  options.agent.hello_timeout = absl::GetFlag(FLAGS_hello_timeout);
+
+  // Connection hygiene (controller/accept_guard.h): every descriptor the
+  // system allows, a cap below it, and accept() that survives exhaustion.
+  const uint64_t descriptors = ikeless::controller::RaiseDescriptorLimit();
+  uint64_t max_connections = absl::GetFlag(FLAGS_max_connections);
+  if (max_connections == 0) max_connections = descriptors > 512 ? descriptors - 256 : descriptors / 2;
+  ikeless::controller::InstallAcceptGuard(max_connections);
+  ikeless::LogInfo("connection_limits")
+      .Kv("descriptors", descriptors)
+      .Kv("max_connections", max_connections)
+      .Kv("handshake_timeout_ms", absl::ToInt64Milliseconds(options.handshake_timeout))
+      .Kv("hello_timeout_ms", absl::ToInt64Milliseconds(options.agent.hello_timeout));
 
   // Block the stop signals in every thread; this one waits for them.
   sigset_t stop;

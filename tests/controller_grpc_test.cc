@@ -152,6 +152,27 @@ TEST_F(ControllerGrpcTest, MalformedOrOddlySpelledSourceIsAnswered) {
   EXPECT_EQ(e->error().request_id(), 2u);
 }
 
+// Issue #11 point 1: a stream that never says Hello held its connection
+// forever.
+TEST_F(ControllerGrpcTest, StreamWithoutHelloIsEnded) {
+  controller::ControllerServer::Options o;
+  o.listen = "127.0.0.1:0";
+  o.database = ":memory:";
+  o.agent.hello_timeout = absl::Milliseconds(300);
+  auto server = controller::ControllerServer::Start(o);
+  ASSERT_TRUE(server.ok()) << server.status();
+  ScriptedAgent silent((*server)->address());
+  ScriptedAgent talker((*server)->address());
+  ASSERT_TRUE(talker.Hello("gw-a", {k2a}));
+  grpc::Status s = silent.AwaitEnd(absl::Seconds(5));  // the controller checks every second
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << s.error_message();
+  EXPECT_NE(s.error_message().find("no Hello within"), std::string::npos) << s.error_message();
+  auto welcome = talker.Next();
+  ASSERT_TRUE(welcome.has_value() && welcome->has_welcome());
+  absl::SleepFor(absl::Milliseconds(1500));  // past another check: the talker stays
+  EXPECT_EQ(server->get()->registry().All().size(), 1u);
+}
+
 TEST_F(ControllerGrpcTest, RequestBeforeHelloEndsStream) {
   ScriptedAgent agent(server_->address());
   ASSERT_TRUE(agent.Request(1, k2a, k2b, 5100));
