@@ -38,6 +38,9 @@ using KekBytes = std::array<uint8_t, kKekBytes>;
 // starting on one data directory at the same instant may see it half
 // written and fail with a format error; the retry reads it whole).
 //
+// The controller does not pass create_if_missing itself: LoadKekForDatabase
+// (database_kek.h) decides it from the database beside the file.
+//
 // Errors name the path and the fix; none contains key bytes:
 // NOT_FOUND (missing, !create_if_missing), FAILED_PRECONDITION (not a
 // regular file, group/other access, wrong size or content), or the errno's

@@ -22,8 +22,21 @@ namespace ikeless::storage {
 
 // The status for SQLite result code `rc` after doing `what` on `db`, with
 // SQLite's message. BUSY/LOCKED become UNAVAILABLE (retryable), corruption
-// DATA_LOSS, everything else INTERNAL.
+// DATA_LOSS (naming the file and the fix), a full volume RESOURCE_EXHAUSTED
+// (see IsDatabaseFull), everything else INTERNAL. These statuses reach gRPC
+// callers, so `what` names the operation, never SQL text: statements are
+// logged instead (they hold no values, all of which are bound).
 absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what);
+
+// Whether `s` came from SQLITE_FULL (the volume, or the page limit, is
+// full). Marked by a payload: callers also return RESOURCE_EXHAUSTED for
+// their own limits.
+bool IsDatabaseFull(const absl::Status& s);
+
+// Moves the WAL into the database file and truncates it to zero bytes
+// (PRAGMA wal_checkpoint(TRUNCATE)): the WAL can hold megabytes that a full
+// volume needs back. `db` must have no open transaction. Logs the outcome.
+void TruncateWalAfterFull(sqlite3* db);
 
 // One use of a cached prepared statement. Bind, Step, read columns; the
 // destructor resets the statement and clears its bindings, so a statement
@@ -49,7 +62,9 @@ class SqliteStatement {
   void BindBlobNoCopy(int i, absl::string_view v);
   void BindNull(int i);
 
-  // True if a row is ready, false when done.
+  // True if a row is ready, false when done. A write that fails with
+  // SQLITE_FULL outside an explicit transaction is tried once more after
+  // TruncateWalAfterFull: it was rolled back whole, so nothing is doubled.
   absl::StatusOr<bool> Step();
   // Steps a statement that returns no rows.
   absl::Status Run();
@@ -75,7 +90,10 @@ class SqliteStatement {
 class SqliteDb {
  public:
   // Opens (creating if needed) `path`; ":memory:" gives a private database.
-  static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  // `read_only`: never creates or writes the file (for probes that must
+  // leave a file as they found it).
+  static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(const std::string& path,
+                                                        bool read_only = false);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;

@@ -87,12 +87,13 @@ absl::Status SqliteStore::WriteIntent(const IntentWrite& write) {
   absl::MutexLock l(&mu_);
   absl::MutexLock cache_lock(&policy_mu_);
   // The policy cache after the write; swapped in only once COMMIT succeeded.
-  std::vector<v1::Policy> next = policies_;
+  std::vector<v1::Policy> next;
   auto find = [&next](absl::string_view name) {
     return std::find_if(next.begin(), next.end(),
                         [&](const v1::Policy& p) { return p.name() == name; });
   };
   absl::Status s = InTransaction([&]() -> absl::Status {
+    next = policies_;  // anew at each attempt: InTransaction may retry
     for (const v1::Policy& policy : write.put_policies) {
       v1::Policy p = policy;
       auto old = find(p.name());

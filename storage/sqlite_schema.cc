@@ -1,8 +1,15 @@
 #include "storage/sqlite_schema.h"
 
+#include <algorithm>
+#include <cstring>
+#include <fstream>
 #include <iterator>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 
 namespace ikeless::storage {
@@ -124,15 +131,32 @@ absl::StatusOr<int> CurrentVersion(SqliteDb& db) {
   return static_cast<int>(stmt->ColumnInt64(0));
 }
 
+absl::StatusOr<int64_t> ApplicationId(SqliteDb& db) {
+  absl::StatusOr<SqliteStatement> stmt = db.Prepare("PRAGMA application_id");
+  if (!stmt.ok()) return stmt.status();
+  absl::StatusOr<bool> row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return *row ? stmt->ColumnInt64(0) : 0;
+}
+
 // Inside one transaction: applies the next missing migration, if any.
 // Re-reads the version under the write lock, so two processes opening the
 // same file at once do not both apply a step.
-absl::Status ApplyNext(SqliteDb& db, bool* done) {
+absl::Status ApplyNext(SqliteDb& db, int target, bool* done) {
   absl::Status s = db.Exec(
       "CREATE TABLE IF NOT EXISTS schema_version ("
       " version INTEGER NOT NULL PRIMARY KEY,"
       " applied_at INTEGER NOT NULL)");
   if (!s.ok()) return s;
+  // In the same transaction as the first migration, so no file holds our
+  // tables without the mark (except an older build's, which CheckOwnership
+  // recognises, and which gets it here).
+  absl::StatusOr<int64_t> id = ApplicationId(db);
+  if (!id.ok()) return id.status();
+  if (*id != kIkelessApplicationId) {
+    s = db.Exec(absl::StrCat("PRAGMA application_id = ", kIkelessApplicationId));
+    if (!s.ok()) return s;
+  }
   absl::StatusOr<int> version = CurrentVersion(db);
   if (!version.ok()) return version.status();
   if (*version > kLatest) {
@@ -140,7 +164,7 @@ absl::Status ApplyNext(SqliteDb& db, bool* done) {
         absl::StrCat("database schema version ", *version, " is newer than this build knows (",
                      kLatest, "); run a controller at least as new as the one that wrote it"));
   }
-  if (*version == kLatest) {
+  if (*version >= target) {
     *done = true;
     return absl::OkStatus();
   }
@@ -158,11 +182,83 @@ absl::Status ApplyNext(SqliteDb& db, bool* done) {
 
 int LatestSchemaVersion() { return kLatest; }
 
-absl::Status MigrateSchema(SqliteDb& db) {
+absl::Status CheckOwnership(SqliteDb& db, const std::string& path) {
+  auto not_ours = [&path](absl::string_view why) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not an ikeless database (", why,
+                     "); point --database at the controller's database or move this file away"));
+  };
+  // The header's magic first: SQLite would read a text file as a damaged
+  // database and say so.
+  if (path != ":memory:") {
+    char magic[16] = {};
+    std::ifstream in(path, std::ios::binary);
+    in.read(magic, sizeof magic);
+    if (in.gcount() > 0 && (in.gcount() < 16 || std::memcmp(magic, "SQLite format 3", 16) != 0)) {
+      return not_ours("not an SQLite file");
+    }
+  }
+  absl::StatusOr<int64_t> id = ApplicationId(db);
+  std::vector<std::string> tables;
+  if (id.ok()) {
+    absl::StatusOr<SqliteStatement> stmt = db.Prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " ORDER BY name");
+    if (!stmt.ok()) return stmt.status();
+    for (;;) {
+      absl::StatusOr<bool> more = stmt->Step();
+      if (!more.ok()) return more.status();
+      if (!*more) break;
+      tables.emplace_back(stmt->ColumnText(0));
+    }
+  } else if ((sqlite3_errcode(db.raw()) & 0xff) == SQLITE_NOTADB) {
+    return not_ours("not an SQLite file");
+  } else {
+    return id.status();
+  }
+  if (*id == kIkelessApplicationId) return absl::OkStatus();
+  if (*id != 0) {
+    return not_ours(absl::StrFormat("application_id 0x%08x, ours is 0x%08x", *id,
+                                    kIkelessApplicationId));
+  }
+  if (tables.empty()) return absl::OkStatus();  // new
+  auto has = [&tables](absl::string_view name) {
+    return std::find(tables.begin(), tables.end(), name) != tables.end();
+  };
+  // Every ikeless schema since version 1 has these.
+  if (has("schema_version") && has("policies") && has("associations")) return absl::OkStatus();
+  if (tables.size() > 5) tables.resize(5);
+  return not_ours(absl::StrCat("application_id 0 and tables ", absl::StrJoin(tables, ", "),
+                               " but not ours"));
+}
+
+absl::Status CheckIntegrity(SqliteDb& db, const std::string& path) {
+  auto damaged = [&path](absl::string_view found) {
+    return absl::DataLossError(absl::StrCat(
+        "database ", path, " is damaged (SQLite quick_check: ", found,
+        "); restore it from a backup, or move it away with its -wal file to start empty"));
+  };
+  // (1): the first problem is enough to refuse, and says what is wrong.
+  absl::StatusOr<SqliteStatement> stmt = db.Prepare("PRAGMA quick_check(1)");
+  if (!stmt.ok()) return stmt.status();
+  absl::StatusOr<bool> row = stmt->Step();
+  if (!row.ok()) {
+    if (absl::IsDataLoss(row.status())) return damaged(sqlite3_errstr(sqlite3_errcode(db.raw())));
+    return row.status();
+  }
+  std::string result = *row ? std::string(stmt->ColumnText(0)) : "no result";
+  if (result == "ok") return absl::OkStatus();
+  if (result.size() > 200) result.resize(200);
+  return damaged(absl::StrReplaceAll(result, {{"\n", " "}}));
+}
+
+absl::Status MigrateSchema(SqliteDb& db) { return MigrateSchema(db, kLatest); }
+
+absl::Status MigrateSchema(SqliteDb& db, int target_version) {
   for (bool done = false; !done;) {
     absl::Status s = db.Exec("BEGIN IMMEDIATE");
     if (!s.ok()) return s;
-    s = ApplyNext(db, &done);
+    s = ApplyNext(db, target_version, &done);
     if (s.ok()) s = db.Exec("COMMIT");
     if (!s.ok()) {
       if (!db.autocommit()) db.Exec("ROLLBACK").IgnoreError();

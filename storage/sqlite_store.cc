@@ -20,8 +20,6 @@ absl::Status PolicyNotFound(absl::string_view name) {
 
 // Applies the connection settings every open needs.
 absl::Status Configure(SqliteDb& db, const std::string& path, const SqliteStore::Options& options) {
-  // First, so that the statements below also wait for other processes.
-  sqlite3_busy_timeout(db.raw(), static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
   absl::Status s = db.Exec("PRAGMA foreign_keys = ON");
   if (!s.ok()) return s;
   absl::StatusOr<std::string> mode = db.QueryText("PRAGMA journal_mode = WAL");
@@ -58,7 +56,9 @@ absl::Status Configure(SqliteDb& db, const std::string& path, const SqliteStore:
   // cost a third of the commit rate (measured: 29,000 against 44,000
   // commits/s with synchronous=NORMAL), and with sealed blobs those frames
   // hold no usable key anyway.
-  return db.Exec("PRAGMA journal_size_limit = 4194304");
+  s = db.Exec("PRAGMA journal_size_limit = 4194304");
+  if (!s.ok() || options.max_database_pages <= 0) return s;
+  return db.Exec(absl::StrCat("PRAGMA max_page_count = ", options.max_database_pages));
 }
 
 bool IsFile(const std::string& path) { return !path.empty() && path != ":memory:"; }
@@ -73,7 +73,15 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
                                                                const Options& options) {
   absl::StatusOr<std::unique_ptr<SqliteDb>> db = SqliteDb::Open(path);
   if (!db.ok()) return db.status();
-  absl::Status s = Configure(**db, path, options);
+  // First, so that every statement below also waits for other processes.
+  sqlite3_busy_timeout((*db)->raw(),
+                       static_cast<int>(absl::ToInt64Milliseconds(options.busy_timeout)));
+  // Before Configure, whose journal mode change is the first write: a file
+  // that is not ours is left exactly as it was, and a damaged one is not
+  // used until someone has looked at it.
+  absl::Status s = CheckOwnership(**db, path);
+  if (s.ok() && IsFile(path)) s = CheckIntegrity(**db, path);
+  if (s.ok()) s = Configure(**db, path, options);
   if (s.ok()) s = MigrateSchema(**db);
   if (!s.ok()) return s;
   std::unique_ptr<SqliteStore> store(new SqliteStore(*std::move(db), options.sealer));
@@ -127,19 +135,27 @@ absl::Status SqliteStore::LoadPolicies() {
   }
 }
 
-absl::Status SqliteStore::InTransaction(absl::FunctionRef<absl::Status()> fn) {
-  // IMMEDIATE takes the write lock now rather than at the first write, so
-  // a transaction never fails half-way because another writer got there
-  // first.
-  absl::Status s = db_->Run("BEGIN IMMEDIATE");
-  if (!s.ok()) return s;
-  s = fn();
-  if (s.ok()) s = db_->Run("COMMIT");
-  if (!s.ok() && !db_->autocommit()) {
-    absl::Status r = db_->Run("ROLLBACK");
-    if (!r.ok()) LogWarning("sqlite_rollback_failed").Kv("error", r.ToString());
+absl::Status SqliteStore::InTransaction(absl::FunctionRef<absl::Status()> fn,
+                                        bool retry_when_full) {
+  for (int attempt = 1;; ++attempt) {
+    // IMMEDIATE takes the write lock now rather than at the first write, so
+    // a transaction never fails half-way because another writer got there
+    // first.
+    absl::Status s = db_->Run("BEGIN IMMEDIATE");
+    if (!s.ok()) return s;
+    s = fn();
+    if (s.ok()) s = db_->Run("COMMIT");
+    // SQLite may already have rolled back after SQLITE_FULL.
+    if (!s.ok() && !db_->autocommit()) {
+      absl::Status r = db_->Run("ROLLBACK");
+      if (!r.ok()) LogWarning("sqlite_rollback_failed").Kv("error", r.ToString());
+    }
+    if (!IsDatabaseFull(s)) return s;
+    // A checkpoint cannot run inside a transaction, hence here. Even when
+    // this one is not retried, the next write may find the space freed.
+    TruncateWalAfterFull(db_->raw());
+    if (!retry_when_full || attempt > 1) return s;
   }
-  return s;
 }
 
 v1::Policy* SqliteStore::FindPolicy(absl::string_view name) {
@@ -243,13 +259,18 @@ absl::StatusOr<std::optional<v1::Policy>> SqliteStore::Match(const IpAddress& so
 
 absl::Status SqliteStore::Transact(absl::FunctionRef<absl::Status(AssociationTxn&)> fn) {
   absl::MutexLock l(&mu_);
-  absl::Status s = InTransaction([&]() {
-    SqliteAssociationTxn txn(db_.get(), sealer_);
-    absl::Status result = fn(txn);
-    // A database error fails the transaction even if `fn` swallowed it.
-    if (result.ok()) result = txn.failure();
-    return result;
-  });
+  // Not retried on a full volume: `fn` is the caller's and may have done
+  // more than write (AssociationStore promises one call).
+  absl::Status s = InTransaction(
+      [&]() {
+        SqliteAssociationTxn txn(db_.get(), sealer_);
+        absl::Status result = fn(txn);
+        // A database error fails the transaction even if `fn` swallowed it,
+        // and is what the caller sees if `fn` replaced a full volume's status.
+        if (result.ok() || IsDatabaseFull(txn.failure())) result = txn.failure();
+        return result;
+      },
+      /*retry_when_full=*/false);
   if (s.ok()) ++commits_;
   return s;
 }

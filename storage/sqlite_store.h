@@ -68,10 +68,16 @@ class SqliteStore final : public PolicyStore,
     // but p50 315-365 -> 400-465 us and rare stalls of tens of ms (the two
     // connections' WAL read-mark locks), so it is not the default.
     absl::Duration checkpoint_interval = absl::ZeroDuration();
+    // > 0: the database may not grow past this many pages (PRAGMA
+    // max_page_count); a write that would fails as on a full volume
+    // (RESOURCE_EXHAUSTED). A quota, and how tests fill "the volume".
+    int64_t max_database_pages = 0;
   };
 
   // Opens or creates the database at `path` (":memory:" for a private
-  // in-memory one) and migrates its schema. FAILED_PRECONDITION if a newer
+  // in-memory one) and migrates its schema. Refuses, unchanged, a file that
+  // is not an ikeless database (FAILED_PRECONDITION) and one that SQLite's
+  // quick_check finds damaged (DATA_LOSS). FAILED_PRECONDITION if a newer
   // build wrote it. With a sealer, also opens the newest row's SA blobs so a
   // wrong key-encryption key fails here, not at every later read:
   // FAILED_PRECONDITION naming both key ids, or DATA_LOSS if that row was
@@ -129,8 +135,10 @@ class SqliteStore final : public PolicyStore,
   // Opens the SA blobs of the newest row that has any (see Open).
   absl::Status CheckSealer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Runs `fn` between BEGIN IMMEDIATE and COMMIT; rolls back if it or the
-  // commit fails.
-  absl::Status InTransaction(absl::FunctionRef<absl::Status()> fn)
+  // commit fails. On a full volume (IsDatabaseFull) truncates the WAL and,
+  // if `retry_when_full`, runs the whole once more: `fn` must then be
+  // repeatable (only database writes, state rebuilt at each call).
+  absl::Status InTransaction(absl::FunctionRef<absl::Status()> fn, bool retry_when_full = true)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The cached policy named `name`, or nullptr.
   v1::Policy* FindPolicy(absl::string_view name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(policy_mu_);
