@@ -91,11 +91,6 @@ void DiffRecords(const std::vector<T>& live, const std::vector<T>& desired,
   }
 }
 
-uint32_t CountAction(const std::vector<v1::PushedRule>& rules, v1::PolicyAction action) {
-  return static_cast<uint32_t>(std::count_if(
-      rules.begin(), rules.end(), [&](const v1::PushedRule& r) { return r.action() == action; }));
-}
-
 std::string ParamsOf(const v1::Policy& p) {
   const EncryptionInfo* e = FindEncryption(p.encryption());
   return absl::StrCat(e != nullptr ? e->name : "?", "/", p.encryption_key_bits(), " ",
@@ -186,18 +181,38 @@ std::vector<v1::PairChange> PairChanges(const IntentSnapshot& live,
       std::vector<v1::PushedRule> before = RulesToward(*live_i, *live_j, live.policies);
       std::vector<v1::PushedRule> after =
           RulesToward(desired.nodes[i], desired.nodes[j], desired.policies);
+      // By rule identity (traffic and action), not by counting: a site that
+      // moves keeps the count but changes the rules.
+      std::map<std::string, const v1::PushedRule*> had, has;
+      for (const v1::PushedRule& r : before) had[r.key()] = &r;
+      for (const v1::PushedRule& r : after) has[r.key()] = &r;
+      bool changed = had.size() != has.size();
+      bool loses = false, gains = false;
+      auto protects = [](const v1::PushedRule& r) {
+        return r.action() == v1::POLICY_ACTION_PROTECT ||
+               r.action() == v1::POLICY_ACTION_UNSPECIFIED;
+      };
+      for (const auto& [key, rule] : had) {
+        auto it = has.find(key);
+        changed |= it == has.end() || !RulesEqual(*rule, *it->second);
+        loses |= protects(*rule) && it == has.end();
+      }
+      for (const auto& [key, rule] : has) {
+        changed |= had.count(key) == 0;
+        gains |= protects(*rule) && had.count(key) == 0;
+      }
+      // Same rules, other SA parameters (cipher, lifetime): shown by the
+      // policy's description.
       std::string b = DescribeRules(before, live.policies);
       std::string a = DescribeRules(after, desired.policies);
-      if (a == b) continue;
+      if (!changed && a == b) continue;
       v1::PairChange& c = out.emplace_back();
       c.set_a(desired.nodes[i].name());
       c.set_b(desired.nodes[j].name());
       c.set_before(std::move(b));
       c.set_after(std::move(a));
-      const uint32_t protect_before = CountAction(before, v1::POLICY_ACTION_PROTECT);
-      const uint32_t protect_after = CountAction(after, v1::POLICY_ACTION_PROTECT);
-      c.set_loses_protection(protect_after < protect_before);
-      c.set_gains_protection(protect_after > protect_before);
+      c.set_loses_protection(loses);
+      c.set_gains_protection(gains);
     }
   }
   return out;

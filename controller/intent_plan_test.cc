@@ -74,6 +74,12 @@ TEST(IntentPlan, PairLosesProtectionWhenThePolicyGoes) {
   EXPECT_TRUE(pairs[0].loses_protection());
   EXPECT_FALSE(pairs[0].gains_protection());
   EXPECT_TRUE(PairChanges(Fleet(true), Fleet(true)).empty());
+  // A site that moves keeps the rule count: still a change, and the old
+  // site pair loses its protection.
+  auto moved = PairChanges(Fleet(true), Fleet(true, "198.18.21.0/24"));
+  ASSERT_EQ(moved.size(), 1u);
+  EXPECT_TRUE(moved[0].loses_protection());
+  EXPECT_TRUE(moved[0].gains_protection());
 }
 
 TEST(IntentPlan, ImpactsFollowTheEnforcersVerdict) {

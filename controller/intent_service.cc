@@ -26,6 +26,17 @@ absl::Status IntentService::Load() {
   return absl::OkStatus();
 }
 
+absl::Status IntentService::RefuseRevokedName(const std::string& name,
+                                              const std::string& field) const {
+  if (deps_.revocations == nullptr || !deps_.revocations->IsNameRevoked(name)) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      field, ": the certificates of '", name,
+      "' are revoked (the node was removed); choose another name, or delete the line node:", name,
+      " from the revocation file if its old certificates may be used again"));
+}
+
 absl::StatusOr<uint64_t> IntentService::NextRevision() { return deps_.nodes->NextSpdRevision(); }
 
 void IntentService::Carry(SpdPublisher::Output out) {
@@ -55,9 +66,22 @@ absl::StatusOr<Enforcement> IntentService::Enforce(const std::vector<v1::Policy>
 }
 
 absl::Status IntentService::PoliciesChanged() {
+  absl::MutexLock l(&mu_);
+  return PoliciesChangedLocked();
+}
+
+absl::Status IntentService::ChangePolicies(absl::FunctionRef<absl::Status()> write) {
+  absl::MutexLock l(&mu_);
+  if (absl::Status s = write(); !s.ok()) return s;
+  if (absl::Status s = PoliciesChangedLocked(); !s.ok()) {
+    LogError("policy_enforcement_failed").Kv("error", s.message());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IntentService::PoliciesChangedLocked() {
   auto policies = deps_.policies->List();
   if (!policies.ok()) return policies.status();
-  absl::MutexLock l(&mu_);
   auto revision = NextRevision();
   if (!revision.ok()) return revision.status();
   // Teardowns first, before the SPDs are derived anew (at 1,000 nodes that
@@ -70,12 +94,7 @@ absl::Status IntentService::PoliciesChanged() {
 
 absl::StatusOr<v1::Node> IntentService::CreateNode(v1::Node node) {
   if (absl::Status s = NormalizeNode(&node); !s.ok()) return s;
-  if (deps_.revocations != nullptr && deps_.revocations->IsNameRevoked(node.name())) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "node.name: the certificates of '", node.name(),
-        "' are revoked (the node was removed); choose another name, or delete the line node:",
-        node.name(), " from the revocation file if its old certificates may be used again"));
-  }
+  if (absl::Status s = RefuseRevokedName(node.name(), "node.name"); !s.ok()) return s;
   absl::MutexLock l(&mu_);
   if (absl::Status s = CheckAgainstFleet(node, publisher_.nodes()); !s.ok()) return s;
   const int64_t now = absl::ToUnixSeconds(deps_.clock->Now());

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
@@ -53,6 +54,12 @@ class IntentService {
   // A policy was created, updated or deleted in the store: enforce it on
   // live associations, then push the SPDs it changes.
   absl::Status PoliciesChanged();
+  // Runs `write` (one policy change in the store) and, if it succeeded,
+  // PoliciesChanged, both under the intent lock: an apply never sees the
+  // policies between its check of the live state and its own write.
+  // Returns `write`'s status; enforcement errors are logged (the change is
+  // stored, and the next change or a restart carries it out).
+  absl::Status ChangePolicies(absl::FunctionRef<absl::Status()> write);
 
   // Node records: validated (node_validation.h), stored, then enforced and
   // pushed. Errors as the store's, or FAILED_PRECONDITION for a name whose
@@ -84,15 +91,19 @@ class IntentService {
  private:
   // Sends what the publisher decided (under mu_: pushes keep revision order).
   void Carry(SpdPublisher::Output out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // The plan for `intent` (normalised here) against the live state, and the
-  // diff it was made from.
+  // The plan for `intent` (already normalised) against the live state, and
+  // the diff it was made from.
   struct Planned;
   absl::StatusOr<Planned> Plan(v1::Intent& intent) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status PoliciesChangedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Teardowns and rekeys for `policies` (and removed nodes' addresses).
   absl::StatusOr<Enforcement> Enforce(const std::vector<v1::Policy>& policies,
                                    const std::vector<std::string>& gone_addresses)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<uint64_t> NextRevision() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // FAILED_PRECONDITION naming `field` if `name`'s certificates are
+  // revoked: re-adding a removed node would let its old certificates in.
+  absl::Status RefuseRevokedName(const std::string& name, const std::string& field) const;
   v1::Node WithStatus(v1::Node node) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Publish(v1::Event::Kind kind, const std::string& subject, const std::string& detail);
 

@@ -24,7 +24,6 @@ absl::StatusOr<IntentService::Planned> IntentService::Plan(v1::Intent& intent) {
   if (deps_.intent_store == nullptr) {
     return absl::FailedPreconditionError("plan/apply is not enabled on this controller");
   }
-  if (absl::Status s = NormalizeIntent(&intent); !s.ok()) return s;
   Planned p;
   IntentSnapshot live;
   live.nodes = publisher_.nodes();
@@ -37,6 +36,9 @@ absl::StatusOr<IntentService::Planned> IntentService::Plan(v1::Intent& intent) {
   std::sort(p.desired.nodes.begin(), p.desired.nodes.end(), by_name);
   std::sort(p.desired.policies.begin(), p.desired.policies.end(), by_name);
 
+  // The state names both sides: an apply with it refuses if either the
+  // live intent or the file moved since the plan was shown.
+  p.plan.set_state(absl::StrCat(IntentDigest(live), "-", IntentDigest(p.desired)));
   p.diff = DiffIntent(live, p.desired);
   // The revisions apply will give, so the plan's reasons read as apply's.
   for (v1::Policy& want : p.desired.policies) {
@@ -56,17 +58,13 @@ absl::StatusOr<IntentService::Planned> IntentService::Plan(v1::Intent& intent) {
       return c.kind() == v1::IntentChange::NODE && c.op() == v1::IntentChange::ADD &&
              c.name() == name;
     });
-    if (added && deps_.revocations != nullptr && deps_.revocations->IsNameRevoked(name)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "nodes[", i, "] (", name, "): name: the certificates of '", name,
-          "' are revoked (the node was removed); choose another name, or delete the line node:",
-          name, " from the revocation file if its old certificates may be used again"));
-    }
+    if (!added) continue;
+    absl::Status s = RefuseRevokedName(name, absl::StrCat("nodes[", i, "] (", name, "): name"));
+    if (!s.ok()) return s;
   }
   auto rows = deps_.associations->List("");
   if (!rows.ok()) return rows.status();
 
-  p.plan.set_state(IntentDigest(live));
   for (v1::IntentChange& c : p.diff.changes) *p.plan.add_changes() = c;
   for (v1::PairChange& c : PairChanges(live, p.desired)) *p.plan.add_pairs() = std::move(c);
   for (v1::AssociationImpact& a : AssociationImpacts(*rows, p.desired, p.diff.gone_addresses)) {
@@ -82,6 +80,9 @@ absl::StatusOr<IntentService::Planned> IntentService::Plan(v1::Intent& intent) {
 }
 
 absl::StatusOr<v1::IntentPlan> IntentService::PlanIntent(v1::Intent intent) {
+  // Validation is the costly part (fleet rules are pairwise) and reads
+  // nothing live: outside the lock that pushes and acknowledgements need.
+  if (absl::Status s = NormalizeIntent(&intent); !s.ok()) return s;
   absl::MutexLock l(&mu_);
   auto planned = Plan(intent);
   if (!planned.ok()) return planned.status();
@@ -90,14 +91,18 @@ absl::StatusOr<v1::IntentPlan> IntentService::PlanIntent(v1::Intent intent) {
 
 absl::StatusOr<v1::IntentPlan> IntentService::ApplyIntent(v1::Intent intent,
                                                           const std::string& expected_state) {
+  if (absl::Status s = NormalizeIntent(&intent); !s.ok()) return s;
   absl::MutexLock l(&mu_);
   auto planned = Plan(intent);
   if (!planned.ok()) return planned.status();
   v1::IntentPlan& plan = planned->plan;
   if (!expected_state.empty() && expected_state != plan.state()) {
+    const std::string live = plan.state().substr(0, plan.state().find('-'));
+    const bool live_moved = expected_state.substr(0, expected_state.find('-')) != live;
     return absl::AbortedError(absl::StrCat(
-        "the live nodes and policies changed since the plan (planned against state ",
-        expected_state, ", live is ", plan.state(), "): run plan again and review it"));
+        live_moved ? "the live nodes and policies changed since the plan"
+                   : "this is not the file that was planned (it changed since the plan)",
+        " (state ", expected_state, ", now ", plan.state(), "): run plan again and review it"));
   }
   for (const v1::AssertionResult& r : plan.assertions()) {
     if (!r.ok()) {
@@ -121,6 +126,13 @@ absl::StatusOr<v1::IntentPlan> IntentService::ApplyIntent(v1::Intent intent,
   if (absl::Status s = deps_.intent_store->WriteIntent(diff.write); !s.ok()) return s;
   plan.set_applied(true);
 
+  // From here on the change is stored: a step that fails is a warning in
+  // the answer (and the log), never an error that would say "nothing
+  // changed".
+  auto warn = [&plan](const std::string& what, const absl::Status& s) {
+    LogError("apply_step_failed").Kv("step", what).Kv("error", s.message());
+    plan.add_warnings(absl::StrCat(what, ": ", s.message()));
+  };
   plan.clear_certificates_revoked();
   if (deps_.revocations != nullptr) {
     for (const std::string& name : diff.removed_nodes) {
@@ -128,22 +140,25 @@ absl::StatusOr<v1::IntentPlan> IntentService::ApplyIntent(v1::Intent intent,
       if (r.ok()) {
         plan.add_certificates_revoked(name);
       } else {
-        LogError("node_revoke_failed").Kv("node", name).Kv("error", r.message());
+        warn(absl::StrCat("revoking node:", name), r);
       }
     }
   }
   auto nodes = deps_.nodes->ListNodes();
-  if (!nodes.ok()) return nodes.status();
   auto policies = deps_.policies->List();
-  if (!policies.ok()) return policies.status();
   auto revision = NextRevision();
-  if (!revision.ok()) return revision.status();
+  if (!nodes.ok() || !policies.ok() || !revision.ok()) {
+    // The pushed SPDs would be stale: reload the whole intent instead.
+    warn("reading the intent back", !nodes.ok() ? nodes.status()
+                                    : !policies.ok() ? policies.status() : revision.status());
+    return std::move(plan);
+  }
   // Teardowns first, then the SPDs (as PoliciesChanged, for the same reason).
   auto enforced = Enforce(*policies, diff.gone_addresses);
   if (enforced.ok()) {
     for (v1::AssociationImpact& a : enforced->impacts) *plan.add_associations() = std::move(a);
   } else {
-    LogError("enforce_failed").Kv("error", enforced.status().message());
+    warn("tearing down and rekeying associations", enforced.status());
   }
   Carry(publisher_.SetIntent(*std::move(nodes), *std::move(policies), *revision,
                              deps_.clock->Now()));

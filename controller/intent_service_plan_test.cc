@@ -137,6 +137,28 @@ TEST_F(IntentPlanServiceTest, ApplyAfterSomeoneElseChangedTheIntentIsRefused) {
   EXPECT_TRUE(store_.Get(ab_)->has_value());
 }
 
+TEST_F(IntentPlanServiceTest, ApplyOfAnotherFileThanThePlannedOneIsRefused) {
+  auto plan = intent_->PlanIntent(Desired(v1::ENCRYPTION_CHACHA20_POLY1305, true));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  auto applied = intent_->ApplyIntent(Desired(v1::ENCRYPTION_AES_GCM_16, false), plan->state());
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kAborted);
+  EXPECT_NE(applied.status().message().find("not the file that was planned"), std::string::npos)
+      << applied.status();
+  EXPECT_TRUE(store_.GetNode("gw-c").ok());
+}
+
+TEST_F(IntentPlanServiceTest, ConnectedAgentWithoutRecordGetsASnapshotWhenApplyAddsIt) {
+  auto d = Connect("gw-d", "198.18.0.4");
+  ASSERT_EQ(d->sent.size(), 1u);  // the "no record" snapshot
+  v1::Intent desired = Desired(v1::ENCRYPTION_AES_GCM_16, true);
+  *desired.add_nodes() = Node("gw-d", "198.18.0.4", "198.18.40.0/24");
+  ASSERT_TRUE(intent_->ApplyIntent(desired, "").ok());
+  ASSERT_EQ(d->sent.size(), 2u);
+  const v1::SpdUpdate& u = d->sent[1].spd_update();
+  EXPECT_TRUE(u.snapshot());
+  EXPECT_EQ(u.upsert_size(), 6);  // toward 3 peers: node addresses + site pair each
+}
+
 TEST_F(IntentPlanServiceTest, FailingAssertionIsShownByPlanAndRefusedByApply) {
   v1::Intent desired = Desired(v1::ENCRYPTION_CHACHA20_POLY1305, true);
   v1::IntentAssertion* want = desired.add_assertions();

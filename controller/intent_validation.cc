@@ -38,11 +38,14 @@ absl::Status NormalizeIntent(v1::Intent* intent) {
                                                         "' is already nodes[", it->second, "]")));
     }
   }
-  const std::vector<v1::Node> nodes(intent->nodes().begin(), intent->nodes().end());
+  // Each node against the ones before it: a clash is reported at the later
+  // node (usually the one just edited), naming the earlier one.
+  std::vector<v1::Node> earlier;
   for (int i = 0; i < intent->nodes_size(); ++i) {
-    if (absl::Status s = CheckAgainstFleet(intent->nodes(i), nodes); !s.ok()) {
+    if (absl::Status s = CheckAgainstFleet(intent->nodes(i), earlier); !s.ok()) {
       return At(absl::StrCat("nodes[", i, "]"), intent->nodes(i).name(), s);
     }
+    earlier.push_back(intent->nodes(i));
   }
 
   std::map<std::string, int> policy_index;
@@ -64,16 +67,23 @@ absl::Status NormalizeIntent(v1::Intent* intent) {
   for (int i = 0; i < intent->assertions_size(); ++i) {
     const v1::IntentAssertion& a = intent->assertions(i);
     const std::string path = absl::StrCat("assertions[", i, "]");
-    for (const char* field : {"a", "b"}) {
-      const std::string& name = field[0] == 'a' ? a.a() : a.b();
-      if (node_index.count(name) == 0) {
+    for (const auto& [field, name] : {std::pair<const char*, const std::string*>{"a", &a.a()},
+                                      std::pair<const char*, const std::string*>{"b", &a.b()}}) {
+      if (node_index.count(*name) == 0) {
         return absl::InvalidArgumentError(absl::StrCat(
-            path, ".", field, ": unknown node '", name, "' (not among the file's nodes)"));
+            path, ".", field, ": unknown node '", *name, "' (not among the file's nodes)"));
       }
     }
     if (a.a() == a.b()) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": a node and itself ('", a.a(), "'): name two nodes"));
+    }
+    if (!v1::EncryptionAlgorithm_IsValid(a.encryption())) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".encryption: unknown algorithm ",
+                                                     a.encryption()));
+    }
+    if (!v1::Mode_IsValid(a.mode())) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ".mode: unknown mode ", a.mode()));
     }
     if (a.expect() != v1::IntentAssertion::EXPECT_PROTECTED &&
         a.expect() != v1::IntentAssertion::EXPECT_UNREACHABLE) {

@@ -44,9 +44,16 @@ TEST(IntentValidation, ErrorsStartWithThePathOfTheItem) {
       {"duplicate node", [](v1::Intent* i) { i->mutable_nodes(1)->set_name("gw-a"); },
        absl::StatusCode::kInvalidArgument, "nodes[1] (gw-a): name"},
       {"overlapping sites", [](v1::Intent* i) { i->mutable_nodes(1)->set_sites(0, "198.18.0.0/16"); },
-       absl::StatusCode::kFailedPrecondition, "nodes[0] (gw-a)"},
+       absl::StatusCode::kFailedPrecondition, "nodes[1] (gw-b): sites"},
       {"shared address", [](v1::Intent* i) { i->mutable_nodes(1)->set_addresses(0, "198.18.0.1"); },
-       absl::StatusCode::kFailedPrecondition, "nodes[0] (gw-a)"},
+       absl::StatusCode::kFailedPrecondition, "nodes[1] (gw-b)"},
+      {"unknown cipher", [](v1::Intent* i) {
+         auto* a = i->add_assertions();
+         a->set_a("gw-a");
+         a->set_b("gw-b");
+         a->set_expect(v1::IntentAssertion::EXPECT_PROTECTED);
+         a->set_encryption(static_cast<v1::EncryptionAlgorithm>(99));
+       }, absl::StatusCode::kInvalidArgument, "assertions[0].encryption: unknown"},
       {"bad policy", [](v1::Intent* i) { i->mutable_policies(0)->mutable_lifetime()->set_hard_seconds(0); },
        absl::StatusCode::kInvalidArgument, "policies[0] (mesh): lifetime"},
       {"duplicate policy", [](v1::Intent* i) { *i->add_policies() = i->policies(0); },

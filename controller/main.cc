@@ -28,7 +28,8 @@ ABSL_FLAG(uint32_t, startup_attempts, 6, "RequestStartups before PEER_UNREACHABL
 ABSL_FLAG(uint32_t, max_rows_per_pair, 16,
           "associations one node may hold with one peer (live SAs, rekeys, pending "
           "requests); 0 = no limit (benchmarks)");
-ABSL_FLAG(int32_t, max_message_bytes, 64 * 1024, "largest accepted gRPC message");
+ABSL_FLAG(int32_t, max_message_bytes, 1024 * 1024,
+          "largest accepted gRPC message (a whole fleet file for plan/apply)");
 ABSL_FLAG(absl::Duration, sqlite_checkpoint_interval, absl::ZeroDuration(),
           "> 0: a background thread moves the SQLite WAL into the database file when it "
           "holds 1000 pages and at least this often, so no request waits for it (setup p99 "

@@ -85,13 +85,10 @@ void PolicyServiceImpl::Publish(v1::Event::Kind kind, const std::string& subject
   events_->Publish(e);
 }
 
-void PolicyServiceImpl::PoliciesChanged() {
-  if (intent_ == nullptr) return;
-  // The change is stored; failing to enforce it now is logged, and the next
-  // change (or a restart, which reloads the intent) carries it out.
-  if (absl::Status s = intent_->PoliciesChanged(); !s.ok()) {
-    LogError("policy_enforcement_failed").Kv("error", s.message());
-  }
+absl::Status PolicyServiceImpl::WritePolicies(absl::FunctionRef<absl::Status()> write) {
+  // Through the intent service when there is one: the write and what
+  // follows from it happen under its lock (IntentService::ChangePolicies).
+  return intent_ != nullptr ? intent_->ChangePolicies(write) : write();
 }
 
 grpc::Status PolicyServiceImpl::CreatePolicy(grpc::ServerContext* context,
@@ -105,12 +102,17 @@ grpc::Status PolicyServiceImpl::CreatePolicy(grpc::ServerContext* context,
   const int64_t now = absl::ToUnixSeconds(clock_->Now());
   p.set_create_time_unix(now);
   p.set_update_time_unix(now);
-  auto created = policies_->Create(p);
-  if (!created.ok()) return ToGrpc(created.status());
+  absl::StatusOr<v1::Policy> created;
+  absl::Status s = WritePolicies([&] {
+    created = policies_->Create(p);
+    if (created.ok()) {
+      LogInfo("policy_created").Kv("policy", p.name()).Kv("match", Describe(*created));
+      Publish(v1::Event::POLICY_CREATED, p.name(), Describe(*created));
+    }
+    return created.status();
+  });
+  if (!s.ok()) return ToGrpc(s);
   *response = *created;
-  LogInfo("policy_created").Kv("policy", p.name()).Kv("match", Describe(*created));
-  Publish(v1::Event::POLICY_CREATED, p.name(), Describe(*created));
-  PoliciesChanged();
   return grpc::Status::OK;
 }
 
@@ -144,12 +146,17 @@ grpc::Status PolicyServiceImpl::UpdatePolicy(grpc::ServerContext* context,
   p.set_update_time_unix(absl::ToUnixSeconds(clock_->Now()));
   // Rows already opened copied the old one (S22): PoliciesChanged() rekeys
   // them now where the SA parameters differ, or tears them down.
-  auto updated = policies_->Update(p, request->expected_revision());
-  if (!updated.ok()) return ToGrpc(updated.status());
+  absl::StatusOr<v1::Policy> updated;
+  absl::Status s = WritePolicies([&] {
+    updated = policies_->Update(p, request->expected_revision());
+    if (updated.ok()) {
+      LogInfo("policy_updated").Kv("policy", p.name()).Kv("match", Describe(*updated));
+      Publish(v1::Event::POLICY_UPDATED, p.name(), Describe(*updated));
+    }
+    return updated.status();
+  });
+  if (!s.ok()) return ToGrpc(s);
   *response = *updated;
-  LogInfo("policy_updated").Kv("policy", p.name()).Kv("match", Describe(*updated));
-  Publish(v1::Event::POLICY_UPDATED, p.name(), Describe(*updated));
-  PoliciesChanged();
   return grpc::Status::OK;
 }
 
@@ -158,10 +165,15 @@ grpc::Status PolicyServiceImpl::DeletePolicy(grpc::ServerContext* context,
                                              v1::DeletePolicyResponse*) {
   if (grpc::Status a = Authorize(context); !a.ok()) return a;
   if (absl::Status s = ValidatePolicyName(request->name()); !s.ok()) return ToGrpc(s);
-  if (absl::Status s = policies_->Delete(request->name()); !s.ok()) return ToGrpc(s);
-  LogInfo("policy_deleted").Kv("policy", request->name());
-  Publish(v1::Event::POLICY_DELETED, request->name(), "");
-  PoliciesChanged();
+  absl::Status s = WritePolicies([&] {
+    absl::Status d = policies_->Delete(request->name());
+    if (d.ok()) {
+      LogInfo("policy_deleted").Kv("policy", request->name());
+      Publish(v1::Event::POLICY_DELETED, request->name(), "");
+    }
+    return d;
+  });
+  if (!s.ok()) return ToGrpc(s);
   return grpc::Status::OK;
 }
 

@@ -6,6 +6,7 @@
 // association table and of agents, and a stream of events. It never returns
 // key material.
 
+#include "absl/functional/function_ref.h"
 #include "common/clock.h"
 #include "controller/enrollment_tokens.h"
 #include "controller/event_hub.h"
@@ -70,8 +71,9 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
 
  private:
   void Publish(v1::Event::Kind kind, const std::string& subject, const std::string& detail);
-  // After a stored policy change: live associations and SPDs follow.
-  void PoliciesChanged();
+  // Runs one policy write; live associations and SPDs follow it, under the
+  // intent service's lock when there is one.
+  absl::Status WritePolicies(absl::FunctionRef<absl::Status()> write);
   // The agent record's view (datapath, version, last seen) in `node`'s
   // status, from `agents` (AgentRecords(): empty if the store fails).
   std::vector<storage::AgentRecord> AgentRecords();

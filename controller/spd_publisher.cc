@@ -87,27 +87,26 @@ SpdPublisher::Output SpdPublisher::SetIntent(std::vector<v1::Node> nodes,
   for (auto it = nodes_.begin(); it != nodes_.end();) {
     it = names.count(it->first) == 0 ? nodes_.erase(it) : std::next(it);
   }
+  // A connected node that gets its record now holds the "no record"
+  // snapshot: as in PutNode it starts afresh with a snapshot, so it is left
+  // out of the deltas (and their events) below.
   std::set<std::string> added_connected;
   for (v1::Node& n : nodes) {
-    if (nodes_.count(n.name()) == 0 && connected_.count(n.name()) != 0) {
+    if (nodes_.count(n.name()) == 0 && connected_.erase(n.name()) != 0) {
       added_connected.insert(n.name());
     }
     NodeState& st = nodes_[n.name()];
     st.node = std::move(n);
   }
   Output out = SetPolicies(std::move(policies), revision, now);
-  if (added_connected.empty()) return out;
-  // As in PutNode: an agent that holds the "no record" snapshot starts afresh.
-  std::vector<Push> pushes;
-  for (Push& p : out.pushes) {
-    if (added_connected.count(p.node) == 0) pushes.push_back(std::move(p));
-  }
   for (const std::string& name : added_connected) {
+    connected_.insert(name);
     NodeState& st = nodes_[name];
     st.revision = revision;
-    pushes.push_back(Snapshot(st));
+    Event(out, v1::Event::SPD_PUSHED, name,
+          absl::StrCat("revision=", revision, " snapshot rules=", st.rules.size()), now);
+    out.pushes.push_back(Snapshot(st));
   }
-  out.pushes = std::move(pushes);
   return out;
 }
 

@@ -195,4 +195,21 @@ absl::Status DecodePolicy(absl::string_view body, v1::Policy* out) {
   return absl::OkStatus();
 }
 
+absl::Status WritePolicyRow(SqliteDb& db, const v1::Policy& p, bool insert) {
+  std::string body;
+  // Parameters 1..10 as BindPolicy binds them (UPDATE's name = name is a
+  // no-op that keeps the binding shared), then the key.
+  absl::StatusOr<SqliteStatement> stmt = db.Prepare(
+      insert ? "INSERT INTO policies (name, a_address, b_address, selector_protocol,"
+               " selector_port, priority, revision, create_time_unix, update_time_unix, body)"
+               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             : "UPDATE policies SET name = ?, a_address = ?, b_address = ?,"
+               " selector_protocol = ?, selector_port = ?, priority = ?, revision = ?,"
+               " create_time_unix = ?, update_time_unix = ?, body = ? WHERE name = ?");
+  if (!stmt.ok()) return stmt.status();
+  BindPolicy(p, &body, *stmt);
+  if (!insert) stmt->BindText(11, p.name());
+  return stmt->Run();
+}
+
 }  // namespace ikeless::storage

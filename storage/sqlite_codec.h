@@ -90,6 +90,8 @@ absl::StatusOr<std::vector<AssociationRow>> ReadAssociations(SqliteStatement& st
 // body, bound to parameters 1..10. `body` must outlive the Step.
 void BindPolicy(const v1::Policy& policy, std::string* body, SqliteStatement& stmt);
 absl::Status DecodePolicy(absl::string_view body, v1::Policy* out);
+// Inserts `policy`, or (insert = false) replaces the row of its name.
+absl::Status WritePolicyRow(SqliteDb& db, const v1::Policy& policy, bool insert);
 
 }  // namespace ikeless::storage
 

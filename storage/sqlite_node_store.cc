@@ -55,22 +55,6 @@ absl::Status WriteNode(SqliteDb& db, const v1::Node& n, bool insert) {
   return stmt->Run();
 }
 
-absl::Status WritePolicy(SqliteDb& db, const v1::Policy& p, bool insert) {
-  std::string body;
-  // Parameters 1..10 as BindPolicy binds them, then (UPDATE) the key.
-  absl::StatusOr<SqliteStatement> stmt = db.Prepare(
-      insert ? "INSERT INTO policies (name, a_address, b_address, selector_protocol,"
-               " selector_port, priority, revision, create_time_unix, update_time_unix, body)"
-               " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-             : "UPDATE policies SET name = ?, a_address = ?, b_address = ?,"
-               " selector_protocol = ?, selector_port = ?, priority = ?, revision = ?,"
-               " create_time_unix = ?, update_time_unix = ?, body = ? WHERE name = ?");
-  if (!stmt.ok()) return stmt.status();
-  BindPolicy(p, &body, *stmt);
-  if (!insert) stmt->BindText(11, p.name());
-  return stmt->Run();
-}
-
 absl::Status DeleteByName(SqliteDb& db, const char* sql, absl::string_view what,
                           absl::string_view name) {
   absl::StatusOr<SqliteStatement> stmt = db.Prepare(sql);
@@ -100,7 +84,7 @@ absl::Status SqliteStore::WriteIntent(const IntentWrite& write) {
       const bool insert = old == next.end();
       p.set_revision(insert ? 1 : old->revision() + 1);
       if (!insert) p.set_create_time_unix(old->create_time_unix());
-      if (absl::Status w = WritePolicy(*db_, p, insert); !w.ok()) return w;
+      if (absl::Status w = WritePolicyRow(*db_, p, insert); !w.ok()) return w;
       if (insert) {
         next.push_back(std::move(p));
       } else {
@@ -110,7 +94,11 @@ absl::Status SqliteStore::WriteIntent(const IntentWrite& write) {
     for (const std::string& name : write.delete_policies) {
       absl::Status d = DeleteByName(*db_, "DELETE FROM policies WHERE name = ?", "policy", name);
       if (!d.ok()) return d;
-      next.erase(find(name));
+      auto gone = find(name);
+      if (gone == next.end()) {
+        return absl::InternalError(absl::StrCat("policy '", name, "' is in the table but not the cache"));
+      }
+      next.erase(gone);
     }
     for (const v1::Node& node : write.put_nodes) {
       v1::Node n = node;

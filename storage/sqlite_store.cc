@@ -174,15 +174,7 @@ absl::StatusOr<v1::Policy> SqliteStore::Create(const v1::Policy& policy) {
   }
   v1::Policy p = policy;
   p.set_revision(1);
-  std::string body;
-  absl::StatusOr<SqliteStatement> stmt = db_->Prepare(
-      "INSERT INTO policies (name, a_address, b_address, selector_protocol, selector_port,"
-      " priority, revision, create_time_unix, update_time_unix, body)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!stmt.ok()) return stmt.status();
-  BindPolicy(p, &body, *stmt);
-  absl::Status s = stmt->Run();
-  if (!s.ok()) return s;
+  if (absl::Status s = WritePolicyRow(*db_, p, /*insert=*/true); !s.ok()) return s;
   auto at = std::lower_bound(
       policies_.begin(), policies_.end(), p,
       [](const v1::Policy& x, const v1::Policy& y) { return x.name() < y.name(); });
@@ -215,18 +207,7 @@ absl::StatusOr<v1::Policy> SqliteStore::Update(const v1::Policy& policy,
   v1::Policy p = policy;
   p.set_revision(old->revision() + 1);
   p.set_create_time_unix(old->create_time_unix());
-  std::string body;
-  // Parameters 1..10 as BindPolicy binds them (name = name is a no-op that
-  // keeps the binding shared with Create), then the key.
-  absl::StatusOr<SqliteStatement> stmt = db_->Prepare(
-      "UPDATE policies SET name = ?, a_address = ?, b_address = ?, selector_protocol = ?,"
-      " selector_port = ?, priority = ?, revision = ?, create_time_unix = ?,"
-      " update_time_unix = ?, body = ? WHERE name = ?");
-  if (!stmt.ok()) return stmt.status();
-  BindPolicy(p, &body, *stmt);
-  stmt->BindText(11, p.name());
-  absl::Status s = stmt->Run();
-  if (!s.ok()) return s;
+  if (absl::Status s = WritePolicyRow(*db_, p, /*insert=*/false); !s.ok()) return s;
   if (db_->changes() == 0) {
     return absl::InternalError(absl::StrCat("policy '", p.name(), "' vanished from the table"));
   }

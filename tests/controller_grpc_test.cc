@@ -194,7 +194,7 @@ TEST_F(ControllerGrpcTest, MalformedHelloEndsStreamNamingField) {
 TEST_F(ControllerGrpcTest, OversizedMessageIsRefused) {
   ScriptedAgent agent(server_->address());
   v1::AgentMessage m;
-  m.mutable_hello()->set_node_name(std::string(100 * 1024, 'x'));
+  m.mutable_hello()->set_node_name(std::string(2 * 1024 * 1024, 'x'));
   agent.Send(m);
   grpc::Status s = agent.AwaitEnd();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);

@@ -20,15 +20,42 @@ namespace {
 // Where parsing is: the file, for "PATH:LINE: ..." errors.
 class Reader {
  public:
-  Reader(FleetFile* file) : file_(file) {}
+  explicit Reader(FleetFile* file) : file_(file) {}
+
+  // 1-based; a node without a position (made, not read) counts as line 1.
+  static int Line(const YAML::Node& at) { return std::max(1, at.Mark().line + 1); }
 
   absl::Status Error(const YAML::Node& at, absl::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file_->path, ":", at.Mark().line + 1, ": ", what));
+    return absl::InvalidArgumentError(absl::StrCat(file_->path, ":", Line(at), ": ", what));
   }
 
-  void Remember(const std::string& path, const YAML::Node& at) {
-    file_->lines[path] = at.Mark().line + 1;
+  void Remember(const std::string& path, const YAML::Node& at) { file_->lines[path] = Line(at); }
+
+  // One key of a map, with its value.
+  struct Entry {
+    std::string key;
+    YAML::Node key_node;
+    YAML::Node value;
+  };
+  // The entries of the map at `path`, each key remembered as "path.key".
+  // Keys must be plain names, each once: YAML parsers merge or override
+  // repeated keys silently, which would apply something nobody reviewed.
+  absl::StatusOr<std::vector<Entry>> Entries(const YAML::Node& map, const std::string& path) {
+    std::vector<Entry> out;
+    std::set<std::string> seen;
+    const std::string where = path.empty() ? "file" : path;
+    for (const auto& kv : map) {
+      if (!kv.first.IsScalar() || kv.first.Scalar().empty()) {
+        return Error(kv.first, absl::StrCat(where, ": keys must be plain names"));
+      }
+      const std::string key = kv.first.Scalar();
+      if (!seen.insert(key).second) {
+        return Error(kv.first, absl::StrCat(where, ": key '", key.substr(0, 40), "' given twice"));
+      }
+      Remember(path.empty() ? key : absl::StrCat(path, ".", key), kv.first);
+      out.push_back({key, kv.first, kv.second});
+    }
+    return out;
   }
 
   // A scalar as text, or an error naming `path`.
@@ -73,20 +100,20 @@ std::string Unknown(const std::string& path, const std::string& key,
 absl::Status Reader::ReadNode(const YAML::Node& n, const std::string& path, v1::Node* node) {
   static constexpr std::initializer_list<const char*> kKeys = {"name", "addresses", "sites",
                                                                "description"};
-  for (const auto& kv : n) {
-    const std::string key = kv.first.Scalar();
-    const std::string at = absl::StrCat(path, ".", key);
-    Remember(at, kv.first);
-    if (key == "name" || key == "description") {
-      auto v = Scalar(kv.second, at);
+  auto entries = Entries(n, path);
+  if (!entries.ok()) return entries.status();
+  for (const Entry& e : *entries) {
+    const std::string at = absl::StrCat(path, ".", e.key);
+    if (e.key == "name" || e.key == "description") {
+      auto v = Scalar(e.value, at);
       if (!v.ok()) return v.status();
-      key == "name" ? node->set_name(*v) : node->set_description(*v);
-    } else if (key == "addresses" || key == "sites") {
-      auto v = List(kv.second, at);
+      e.key == "name" ? node->set_name(*v) : node->set_description(*v);
+    } else if (e.key == "addresses" || e.key == "sites") {
+      auto v = List(e.value, at);
       if (!v.ok()) return v.status();
-      for (std::string& s : *v) key == "addresses" ? node->add_addresses(s) : node->add_sites(s);
+      for (std::string& s : *v) e.key == "addresses" ? node->add_addresses(s) : node->add_sites(s);
     } else {
-      return Error(kv.first, Unknown(path, key, kKeys));
+      return Error(e.key_node, Unknown(path, e.key, kKeys));
     }
   }
   if (node->name().empty()) return Error(n, absl::StrCat(path, ": missing name"));
@@ -96,32 +123,36 @@ absl::Status Reader::ReadNode(const YAML::Node& n, const std::string& path, v1::
 absl::Status Reader::ReadPolicy(const YAML::Node& n, const std::string& path,
                                 v1::Policy* policy) {
   PolicyEdits edits;
-  std::set<std::string> known;
-  for (const OptionSpec& spec : PolicyOptionSpecs()) known.insert(spec.name + 2);
+  static const std::set<std::string> known = [] {
+    std::set<std::string> keys;
+    for (const OptionSpec& spec : PolicyOptionSpecs()) keys.insert(spec.name + 2);
+    return keys;
+  }();
   bool has_between = false;
-  for (const auto& kv : n) {
-    const std::string key = kv.first.Scalar();
+  auto entries = Entries(n, path);
+  if (!entries.ok()) return entries.status();
+  for (const Entry& e : *entries) {
+    const std::string& key = e.key;
     const std::string at = absl::StrCat(path, ".", key);
-    Remember(at, kv.first);
     if (key == "name") {
-      auto v = Scalar(kv.second, at);
+      auto v = Scalar(e.value, at);
       if (!v.ok()) return v.status();
       policy->set_name(*v);
       continue;
     }
     if (known.count(key) == 0) {
-      return Error(kv.first, absl::StrCat(path, ": unknown key '", key.substr(0, 40),
-                                          "' (known: name, ", absl::StrJoin(known, ", "), ")"));
+      return Error(e.key_node, absl::StrCat(path, ": unknown key '", key.substr(0, 40),
+                                            "' (known: name, ", absl::StrJoin(known, ", "), ")"));
     }
     Option option{absl::StrCat("--", key), {}};
     if (key == "between") {
-      auto v = List(kv.second, at);
+      auto v = List(e.value, at);
       if (!v.ok()) return v.status();
-      if (v->size() != 2) return Error(kv.second, absl::StrCat(at, ": needs two endpoints"));
+      if (v->size() != 2) return Error(e.value, absl::StrCat(at, ": needs two endpoints"));
       option.values = *std::move(v);
       has_between = true;
     } else {
-      auto v = Scalar(kv.second, at);
+      auto v = Scalar(e.value, at);
       if (!v.ok()) return v.status();
       option.values.push_back(*v);
     }
@@ -130,7 +161,7 @@ absl::Status Reader::ReadPolicy(const YAML::Node& n, const std::string& path,
     if (!s.ok()) {
       std::string why(s.message());
       if (absl::StartsWith(why, option.name + ": ")) why.erase(0, option.name.size() + 2);
-      return Error(kv.second, absl::StrCat(at, ": ", why));
+      return Error(e.value, absl::StrCat(at, ": ", why));
     }
   }
   if (policy->name().empty()) return Error(n, absl::StrCat(path, ": missing name"));
@@ -144,22 +175,23 @@ absl::Status Reader::ReadAssertion(const YAML::Node& n, const std::string& path,
                                    v1::IntentAssertion* assertion) {
   static constexpr std::initializer_list<const char*> kKeys = {"between", "expect", "encryption",
                                                                "mode"};
-  for (const auto& kv : n) {
-    const std::string key = kv.first.Scalar();
+  auto entries = Entries(n, path);
+  if (!entries.ok()) return entries.status();
+  for (const Entry& e : *entries) {
+    const std::string& key = e.key;
     const std::string at = absl::StrCat(path, ".", key);
-    Remember(at, kv.first);
     if (key == "between") {
-      auto v = List(kv.second, at);
+      auto v = List(e.value, at);
       if (!v.ok()) return v.status();
-      if (v->size() != 2) return Error(kv.second, absl::StrCat(at, ": needs two node names"));
+      if (v->size() != 2) return Error(e.value, absl::StrCat(at, ": needs two node names"));
       assertion->set_a((*v)[0]);
       assertion->set_b((*v)[1]);
       continue;
     }
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
-      return Error(kv.first, Unknown(path, key, kKeys));
+      return Error(e.key_node, Unknown(path, key, kKeys));
     }
-    auto v = Scalar(kv.second, at);
+    auto v = Scalar(e.value, at);
     if (!v.ok()) return v.status();
     absl::Status s;
     if (key == "expect") {
@@ -172,15 +204,15 @@ absl::Status Reader::ReadAssertion(const YAML::Node& n, const std::string& path,
             absl::StrCat("'", v->substr(0, 32), "' is not one of: protected, unreachable"));
       }
     } else if (key == "encryption") {
-      auto e = ParseEncryption(*v);
-      s = e.status();
-      if (e.ok()) assertion->set_encryption(*e);
+      auto enc = ParseEncryption(*v);
+      s = enc.status();
+      if (enc.ok()) assertion->set_encryption(*enc);
     } else {
       auto m = ParseMode(*v);
       s = m.status();
       if (m.ok()) assertion->set_mode(*m);
     }
-    if (!s.ok()) return Error(kv.second, absl::StrCat(at, ": ", s.message()));
+    if (!s.ok()) return Error(e.value, absl::StrCat(at, ": ", s.message()));
   }
   if (assertion->a().empty()) return Error(n, absl::StrCat(path, ": missing between"));
   if (assertion->expect() == v1::IntentAssertion::EXPECT_UNSPECIFIED) {
@@ -195,24 +227,36 @@ absl::StatusOr<FleetFile> ParseFleetFile(absl::string_view text, const std::stri
   FleetFile file;
   file.path = path;
   Reader reader(&file);
-  YAML::Node root;
+  std::vector<YAML::Node> documents;
   try {
-    root = YAML::Load(std::string(text));
+    documents = YAML::LoadAll(std::string(text));
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ":", e.mark.line + 1, ": YAML syntax: ", e.msg));
+    return absl::InvalidArgumentError(absl::StrCat(path, ":", std::max(1, e.mark.line + 1),
+                                                   ": YAML syntax: ", e.msg));
   }
+  if (documents.size() > 1) {
+    return reader.Error(documents[1], "one YAML document per file (found a second after ---)");
+  }
+  const YAML::Node root = documents.empty() ? YAML::Node() : documents[0];
   if (!root.IsMap()) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ":1: the file must be a map with nodes: and policies:"));
   }
   try {
+    auto sections = reader.Entries(root, "");
+    if (!sections.ok()) return sections.status();
     bool has_nodes = false, has_policies = false;
-    for (const auto& kv : root) {
-      const std::string key = kv.first.Scalar();
-      const YAML::Node& list = kv.second;
+    for (const auto& e : *sections) {
+      const std::string& key = e.key;
+      const YAML::Node& list = e.value;
       if (key != "nodes" && key != "policies" && key != "assertions") {
-        return reader.Error(kv.first, Unknown("file", key, {"nodes", "policies", "assertions"}));
+        return reader.Error(e.key_node, Unknown("file", key, {"nodes", "policies", "assertions"}));
+      }
+      // An empty section ("nodes:" with every item commented out) would
+      // remove every node: only an explicit [] says that.
+      if (list.IsNull() && key != "assertions") {
+        return reader.Error(e.key_node, absl::StrCat(key, ": is empty; write '", key,
+                                                     ": []' to remove every one"));
       }
       if (!list.IsNull() && !list.IsSequence()) {
         return reader.Error(list, absl::StrCat(key, ": must be a list ([] for none)"));
@@ -239,7 +283,8 @@ absl::StatusOr<FleetFile> ParseFleetFile(absl::string_view text, const std::stri
       }
     }
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ":", e.mark.line + 1, ": ", e.msg));
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ":", std::max(1, e.mark.line + 1), ": ", e.msg));
   }
   return file;
 }
@@ -258,10 +303,28 @@ std::string FleetFile::Locate(absl::string_view message) const {
     const size_t colon = rest.find(": ");
     rest = colon == absl::string_view::npos ? absl::string_view() : rest.substr(colon + 2);
   }
-  std::string key;
+  std::string token;  // "sites", "lifetime.soft_seconds", "encryption_key_bits"
   for (char c : rest) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') break;
-    key.push_back(c == '_' ? '-' : c);  // proto field name -> file key
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') break;
+    token.push_back(c);
+  }
+  // The controller names proto fields; the file has policy add's keys.
+  static const std::map<std::string, std::string> kFileKey = {
+      {"a", "between"},
+      {"b", "between"},
+      {"encryption_key_bits", "key-bits"},
+      {"lifetime.hard_seconds", "lifetime"},
+      {"lifetime.soft_seconds", "soft-lifetime"},
+      {"lifetime.hard_bytes", "lifetime-bytes"},
+      {"lifetime.soft_bytes", "soft-lifetime-bytes"},
+      {"replay_window", "replay-window"},
+      {"allow_legacy_algorithms", "allow-legacy"},
+  };
+  std::string key = token.substr(0, token.find('.'));
+  if (auto mapped = kFileKey.find(token); mapped != kFileKey.end()) {
+    key = mapped->second;
+  } else if (auto first = kFileKey.find(key); first != kFileKey.end()) {
+    key = first->second;
   }
   auto field = lines.find(absl::StrCat(item, ".", key));
   if (!key.empty() && field != lines.end()) line = field->second;
@@ -306,11 +369,15 @@ std::string WriteFleetFile(const std::vector<v1::Node>& nodes,
     if (p.encryption_key_bits() != 0) kv("key-bits", absl::StrCat(p.encryption_key_bits()));
     if (p.integrity() != v1::INTEGRITY_UNSPECIFIED) kv("integrity", IntegrityName(p.integrity()));
     kv("lifetime", FormatDurationSeconds(p.lifetime().hard_seconds()));
-    if (p.lifetime().soft_seconds() != 0) {
+    // A soft limit the controller derived (90 %) is left out, so that an
+    // edited lifetime gets its own derived soft one, as `policy update` does.
+    auto derived = [](uint64_t hard) { return std::max<uint64_t>(1, hard - hard / 10); };
+    if (p.lifetime().soft_seconds() != 0 &&
+        p.lifetime().soft_seconds() != derived(p.lifetime().hard_seconds())) {
       kv("soft-lifetime", FormatDurationSeconds(p.lifetime().soft_seconds()));
     }
     if (p.lifetime().hard_bytes() != 0) kv("lifetime-bytes", absl::StrCat(p.lifetime().hard_bytes()));
-    if (p.lifetime().soft_bytes() != 0) {
+    if (p.lifetime().soft_bytes() != 0 && p.lifetime().soft_bytes() != derived(p.lifetime().hard_bytes())) {
       kv("soft-lifetime-bytes", absl::StrCat(p.lifetime().soft_bytes()));
     }
     if (p.replay_window() != 0) kv("replay-window", absl::StrCat(p.replay_window()));

@@ -77,6 +77,15 @@ TEST(FleetFile, BadFilesNameTheLine) {
        "f.yaml:5: assertions[0].expect: 'maybe' is not one of"},
       {"nodes: {}\npolicies: []\n", "f.yaml:1: nodes: must be a list"},
       {"- just a list\n", "f.yaml:1: the file must be a map"},
+      // Review findings: an emptied section must not mean "remove all".
+      {"nodes:\n  # - name: gw-a\npolicies: []\n", "f.yaml:1: nodes: is empty; write 'nodes: []'"},
+      {"nodes: []\npolicies: ~\n", "f.yaml:2: policies: is empty"},
+      // Repeated keys would be merged or overridden silently by YAML.
+      {"nodes:\n  - name: a\n    sites: [198.18.1.0/24]\n    sites: [198.18.2.0/24]\npolicies: []\n",
+       "f.yaml:4: nodes[0]: key 'sites' given twice"},
+      {"nodes: []\npolicies: []\nnodes: []\n", "f.yaml:3: file: key 'nodes' given twice"},
+      {"nodes: []\npolicies: []\n---\nnodes: []\n", "f.yaml:4: one YAML document per file"},
+      {"nodes:\n  - {[a]: b}\npolicies: []\n", "f.yaml:2: nodes[0]: keys must be plain names"},
   };
   for (const Case& c : cases) {
     auto file = ParseFleetFile(c.text, "f.yaml");
@@ -97,6 +106,13 @@ TEST(FleetFile, LocateNamesTheLineOfTheControllersError) {
   EXPECT_EQ(file->Locate("policies[0] (mesh): lifetime.hard_seconds: too long"),
             "fleet.yaml:14: policies[0] (mesh): lifetime.hard_seconds: too long");
   EXPECT_EQ(file->Locate("controller unavailable"), "controller unavailable");
+  // Proto field names map to the file's keys.
+  EXPECT_EQ(file->Locate("policies[0] (mesh): lifetime.hard_seconds: too long"),
+            "fleet.yaml:14: policies[0] (mesh): lifetime.hard_seconds: too long");
+  EXPECT_EQ(file->Locate("policies[0] (mesh): encryption_key_bits: 100"),  // no key-bits: item
+            "fleet.yaml:11: policies[0] (mesh): encryption_key_bits: 100");
+  EXPECT_EQ(file->Locate("policies[0] (mesh): a.address: bad"),
+            "fleet.yaml:12: policies[0] (mesh): a.address: bad");
 }
 
 TEST(FleetFile, ExportParsesBackToTheSameRecords) {
@@ -119,9 +135,9 @@ TEST(FleetFile, ExportParsesBackToTheSameRecords) {
   p.set_encryption_key_bits(256);
   p.set_integrity(v1::INTEGRITY_HMAC_SHA2_256_128);
   p.mutable_lifetime()->set_hard_seconds(5400);
-  p.mutable_lifetime()->set_soft_seconds(4860);
+  p.mutable_lifetime()->set_soft_seconds(4000);  // chosen, not the derived 90 %
   p.mutable_lifetime()->set_hard_bytes(1'000'000'000);
-  p.mutable_lifetime()->set_soft_bytes(900'000'000);
+  p.mutable_lifetime()->set_soft_bytes(800'000'000);
   p.mutable_selector()->set_protocol(17);
   p.mutable_selector()->set_port(4789);
   p.set_priority(-5);
@@ -133,6 +149,11 @@ TEST(FleetFile, ExportParsesBackToTheSameRecords) {
   bypass.mutable_b()->set_address("198.18.0.53");
   bypass.set_action(v1::POLICY_ACTION_BYPASS);
   bypass.mutable_lifetime()->set_hard_seconds(3600);
+
+  v1::Policy derived = bypass;
+  derived.set_name("derived-soft");
+  derived.mutable_lifetime()->set_soft_seconds(3240);  // 90 % of 3600: left out
+  EXPECT_EQ(WriteFleetFile({}, {derived}).find("soft-lifetime"), std::string::npos);
 
   const std::string text = WriteFleetFile({a, host}, {p, bypass});
   auto file = ParseFleetFile(text, "export.yaml");

@@ -20,6 +20,23 @@ std::string Counts(const v1::IntentPlan& plan, v1::IntentChange::Kind kind, bool
                       Count(plan, kind, v1::IntentChange::REMOVE), done ? " removed" : " to remove");
 }
 
+// `path` as one shell word: the line is meant to be copied.
+std::string ShellQuoted(const std::string& path) {
+  if (path.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_./-+=:,") ==
+      std::string::npos) {
+    return path;
+  }
+  std::string out = "'";
+  for (char c : SanitizeCell(path)) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
 }  // namespace
 
 std::string PlanText(const v1::IntentPlan& plan, const FleetFile& file, PlanMode mode) {
@@ -85,9 +102,10 @@ std::string PlanText(const v1::IntentPlan& plan, const FleetFile& file, PlanMode
       absl::StrAppend(&out, r.ok() ? "  ok   " : "  FAIL ", located, SanitizeCell(r.detail()), "\n");
     }
   }
+  for (const std::string& w : plan.warnings()) absl::StrAppend(&out, "WARNING: ", SanitizeCell(w), "\n");
   if (mode == PlanMode::kPlan && !plan.changes().empty()) {
-    absl::StrAppend(&out, "To apply exactly this: ipsecctl apply -f ", file.path, " --state ",
-                    plan.state(), "\n");
+    absl::StrAppend(&out, "To apply exactly this: ipsecctl apply -f ", ShellQuoted(file.path),
+                    " --state ", plan.state(), "\n");
   }
   return out;
 }

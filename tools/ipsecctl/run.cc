@@ -1,22 +1,16 @@
 #include "tools/ipsecctl/run.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
-#include "tools/ipsecctl/fleet_file.h"
+#include "tools/ipsecctl/grpc_errors.h"
+#include "tools/ipsecctl/intent_commands.h"
 #include "tools/ipsecctl/node_flags.h"
 #include "tools/ipsecctl/output.h"
-#include "tools/ipsecctl/plan_output.h"
 #include "tools/ipsecctl/policy_flags.h"
 #include "tools/ipsecctl/table.h"
 
@@ -48,57 +42,21 @@ class Runner {
       case Kind::kAgentsList: return AgentsList();
       case Kind::kAgentsEnroll: return AgentsEnroll();
       case Kind::kWatch: return Watch();
-      case Kind::kPlan: return PlanOrApply(/*apply=*/false);
-      case Kind::kApply: return PlanOrApply(/*apply=*/true);
-      case Kind::kExport: return Export();
+      case Kind::kPlan: return RunPlan(global_, command_, stub_, out_, /*apply=*/false);
+      case Kind::kApply: return RunPlan(global_, command_, stub_, out_, /*apply=*/true);
+      case Kind::kExport: return RunExport(global_, stub_, out_);
       case Kind::kHelp: break;
     }
     return absl::InternalError("help is printed by main, not run");
   }
 
  private:
-  // A context whose deadline is --timeout from now. Each unary call gets
-  // its own, so the two calls of `policy update` each get the full time.
-  std::unique_ptr<grpc::ClientContext> Context() const {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(absl::ToChronoTime(absl::Now() + global_.timeout));
-    return context;
-  }
+  // Each unary call gets its own deadline, so the two calls of `policy
+  // update` each get the full --timeout.
+  std::unique_ptr<grpc::ClientContext> Context() const { return CallContext(global_); }
 
-  // The gRPC status as an absl::Status (the codes are the same numbers),
-  // its message made one line and, where the failure is about reaching the
-  // controller, naming the address the operator can check.
   absl::Status FromGrpc(const grpc::Status& status) const {
-    auto code = static_cast<absl::StatusCode>(status.error_code());
-    std::string message = absl::StrReplaceAll(status.error_message(), {{"\n", " "}, {"\r", " "}});
-    if (code == absl::StatusCode::kUnavailable) {
-      message = absl::StrCat("controller at ", global_.controller,
-                             message.empty() ? " is unavailable" : ": ", message);
-      // gRPC reports a refused TLS handshake as "Socket closed" or a bare
-      // connect failure: say what to check (issue #11, point 6).
-      if (!global_.tls.empty()) {
-        absl::StrAppend(&message, TlsHint(message));
-      }
-    } else if (code == absl::StatusCode::kDeadlineExceeded) {
-      message = absl::StrCat("controller at ", global_.controller, " did not answer within ",
-                             absl::FormatDuration(global_.timeout));
-    }
-    return absl::Status(code, SanitizeCell(message));
-  }
-
-  // What to check when a TLS connection fails.
-  std::string TlsHint(absl::string_view message) const {
-    if (absl::StrContains(message, "CERTIFICATE_VERIFY_FAILED") ||
-        absl::StrContains(message, "certificate verify failed")) {
-      return absl::StrCat(" (the controller's certificate was not accepted: is --tls-ca the CA "
-                          "that signed it, and does it name '", global_.tls.server_name,
-                          "'? see --tls-server-name)");
-    }
-    return absl::StrCat(
-        " (if the controller is running, the TLS handshake failed: check that --tls-ca is the "
-        "controller's CA, that --tls-cert/--tls-key are an admin certificate of that CA that "
-        "has not expired or been revoked, and that the controller's certificate names '",
-        global_.tls.server_name, "' (--tls-server-name))");
+    return ControllerError(status, global_);
   }
 
   // Prints `message` as JSON, or as `table(message)` in table mode.
@@ -345,62 +303,6 @@ class Runner {
     }
     grpc::Status status = reader->Finish();
     if (!status.ok()) return FromGrpc(status);
-    return absl::OkStatus();
-  }
-
-  // plan / apply -f: the file is parsed here, before any call; the
-  // controller's errors about one of its items name the item's line.
-  absl::Status PlanOrApply(bool apply) {
-    std::ifstream in(command_.file);
-    if (!in) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(command_.file, ": cannot read: ", std::strerror(errno)));
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    auto file = ParseFleetFile(text.str(), command_.file);
-    if (!file.ok()) return file.status();
-    v1::IntentPlan plan;
-    grpc::Status status;
-    if (apply) {
-      v1::ApplyIntentRequest request;
-      *request.mutable_intent() = file->intent;
-      request.set_expected_state(command_.state);
-      status = stub_->ApplyIntent(Context().get(), request, &plan);
-    } else {
-      v1::PlanIntentRequest request;
-      *request.mutable_intent() = file->intent;
-      status = stub_->PlanIntent(Context().get(), request, &plan);
-    }
-    if (!status.ok()) {
-      absl::Status s = FromGrpc(status);
-      return absl::Status(s.code(), file->Locate(s.message()));
-    }
-    if (global_.output == OutputFormat::kTable) {
-      out_ << PlanText(plan, *file, apply ? PlanMode::kApply : PlanMode::kPlan);
-    } else {
-      auto json = ToJson(plan, JsonStyle::kIndented);
-      if (!json.ok()) return json.status();
-      out_ << *json;
-    }
-    for (const v1::AssertionResult& r : plan.assertions()) {
-      if (!r.ok()) {
-        return absl::FailedPreconditionError(file->Locate(
-            absl::StrCat("assertions[", r.index(), "]: does not hold: ", r.detail())));
-      }
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status Export() {
-    v1::ListNodesResponse nodes;
-    grpc::Status status = stub_->ListNodes(Context().get(), v1::ListNodesRequest(), &nodes);
-    if (!status.ok()) return FromGrpc(status);
-    v1::ListPoliciesResponse policies;
-    status = stub_->ListPolicies(Context().get(), v1::ListPoliciesRequest(), &policies);
-    if (!status.ok()) return FromGrpc(status);
-    out_ << WriteFleetFile({nodes.nodes().begin(), nodes.nodes().end()},
-                           {policies.policies().begin(), policies.policies().end()});
     return absl::OkStatus();
   }
 

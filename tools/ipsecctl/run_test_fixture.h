@@ -187,6 +187,26 @@ class ScriptedService final : public v1::PolicyService::Service {
     *response = node_deleted;
     return status;
   }
+  // Plan / apply: answer `plan`, record the request.
+  v1::IntentPlan plan ABSL_GUARDED_BY(mu);
+  v1::ApplyIntentRequest apply ABSL_GUARDED_BY(mu);
+  grpc::Status PlanIntent(grpc::ServerContext*, const v1::PlanIntentRequest* request,
+                          v1::IntentPlan* response) override {
+    absl::MutexLock lock(&mu);
+    calls.push_back("PlanIntent");
+    apply.Clear();
+    *apply.mutable_intent() = request->intent();
+    *response = plan;
+    return status;
+  }
+  grpc::Status ApplyIntent(grpc::ServerContext*, const v1::ApplyIntentRequest* request,
+                           v1::IntentPlan* response) override {
+    absl::MutexLock lock(&mu);
+    calls.push_back("ApplyIntent");
+    apply = *request;
+    *response = plan;
+    return status;
+  }
 };
 
 // Starts the scripted service on a loopback port for each test.
