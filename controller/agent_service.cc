@@ -300,6 +300,19 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
       return;
     }
     r.set_source(source->ToString());
+    if (!budget_.Take(std::chrono::steady_clock::now())) {
+      if (auto held = service_->refusal_log_.Admit(absl::StrCat("rate ", node_name_),
+                                                   std::chrono::steady_clock::now())) {
+        LogWarning("request_rate_limited")
+            .Kv("node", node_name_)
+            .Kv("per_second", static_cast<int64_t>(service_->options_.request_budget.per_second))
+            .Kv("suppressed", *held);
+      }
+      Send(ErrorFor(r, v1::SetupError::RESOURCE_EXHAUSTED,
+                    absl::StrCat("more than ", service_->options_.request_budget.per_second,
+                                 " requests a second from node '", node_name_, "'; retry later")));
+      return;
+    }
     // A node may only ask for pairs that include its own address.
     if (std::find(addresses_.begin(), addresses_.end(), source->ToString()) == addresses_.end()) {
       LogWarning("request_denied").Kv("node", node_name_).Kv("source", r.source());
@@ -327,6 +340,8 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   std::string node_name_;
   std::vector<std::string> addresses_;
   bool drops_early_esp_ = false;
+  // Read path only (requests are read one at a time).
+  RequestBudget budget_{service_->options_.request_budget, std::chrono::steady_clock::now()};
   storage::AgentRecord record_;
 
   absl::Mutex mu_;

@@ -18,7 +18,9 @@
 #include "common/clock.h"
 #include "controller/dispatcher.h"
 #include "controller/event_hub.h"
+#include "common/log_limiter.h"
 #include "controller/intent_service.h"
+#include "controller/request_budget.h"
 #include "controller/request_processor.h"
 #include "controller/revocation_list.h"
 #include "controller/session_registry.h"
@@ -40,6 +42,8 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
     // A stream that has not said Hello by then is ended: a flood of
     // Hello-less streams would otherwise hold their connections forever.
     absl::Duration hello_timeout = absl::Seconds(10);
+    // SaRequests per stream (request_budget.h); beyond: RESOURCE_EXHAUSTED.
+    RequestBudget::Options request_budget;
   };
 
   AgentServiceImpl(Options options, RequestProcessor* processor, SessionRegistry* registry,
@@ -69,6 +73,8 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
   Clock* clock_;
   const RevocationList* revocations_;
   IntentService* intent_ = nullptr;
+  // One line a second per node for refusals a flood repeats.
+  LogLimiter refusal_log_{1, std::chrono::seconds(1)};
   // Streams waiting for their Hello, with their deadline (monotonic).
   absl::Mutex pending_mu_;
   std::map<const SessionReactor*,

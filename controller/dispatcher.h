@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 
+#include "common/log_limiter.h"
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -63,6 +64,8 @@ class Dispatcher {
   const Options options_;
   mutable absl::Mutex mu_;
   std::map<uint64_t, Waiting> waiting_ ABSL_GUARDED_BY(mu_);  // by association id
+  // Event log lines: 5 a second per kind and subject.
+  LogLimiter log_limiter_{5, std::chrono::seconds(1)};
 };
 
 }  // namespace ikeless::controller

@@ -61,6 +61,12 @@ ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "close a connection that has not completed its TLS/HTTP2 handshake by then");
 ABSL_FLAG(absl::Duration, hello_timeout, absl::Seconds(10),
           "end an agent stream that has not sent Hello by then");
+ABSL_FLAG(double, max_requests_per_second, 200,
+          "SaRequests one agent may send per second (bursts of twice that); more are "
+          "answered RESOURCE_EXHAUSTED; 0 = no limit");
+ABSL_FLAG(uint32_t, max_half_open_per_address, 256,
+          "associations one address may have opened that its peers have not answered yet; "
+          "0 = no limit");
 
 namespace {
 
@@ -136,6 +142,12 @@ int main(int argc, char** argv) {
   }
   options.handshake_timeout = absl::GetFlag(FLAGS_handshake_timeout);
   options.agent.hello_timeout = absl::GetFlag(FLAGS_hello_timeout);
+  if (absl::GetFlag(FLAGS_max_requests_per_second) < 0) {
+    return Fail("--max_requests_per_second: must be 0 (no limit) or positive");
+  }
+  options.agent.request_budget.per_second = absl::GetFlag(FLAGS_max_requests_per_second);
+  options.agent.request_budget.burst = 2 * absl::GetFlag(FLAGS_max_requests_per_second);
+  options.processor.max_half_open_per_address = absl::GetFlag(FLAGS_max_half_open_per_address);
 
   // Connection hygiene (controller/accept_guard.h): every descriptor the
   // system allows, a cap below it, and accept() that survives exhaustion.

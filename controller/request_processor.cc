@@ -267,6 +267,20 @@ absl::Status RequestProcessor::Open(AssociationTxn& txn, const v1::SaRequest& r,
              absl::StrCat("RESOURCE_EXHAUSTED peer=", r.peer()));
     return absl::OkStatus();
   }
+  if (options_.max_half_open_per_address != 0) {
+    auto waiting = txn.CountHalfOpen(r.source());
+    if (!waiting.ok()) return waiting.status();
+    if (*waiting >= options_.max_half_open_per_address) {
+      out.messages.emplace_back(
+          r.source(),
+          ErrorFor(r, v1::SetupError::RESOURCE_EXHAUSTED,
+                   absl::StrCat(r.source(), " already waits on ", *waiting,
+                                " peers that have not answered; retry when some have")));
+      AddEvent(out, v1::Event::REQUEST_REJECTED, r.source(),
+               absl::StrCat("RESOURCE_EXHAUSTED half_open=", *waiting));
+      return absl::OkStatus();
+    }
+  }
   auto source = IpAddress::Parse(r.source());
   auto peer = IpAddress::Parse(r.peer());
   auto policy = policies_->Match(*source, *peer, r.selector());

@@ -4,6 +4,7 @@
 // (1002, 5110)/(2002, 6110) makes a second row (FIG. 27).
 #include "controller/request_processor.h"
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "storage/memory_store.h"
 
@@ -285,6 +286,35 @@ TEST_F(RequestProcessorTest, RowsPerPairAreCapped) {
   EXPECT_EQ(Rows().size(), 16u);
   // The peer may still complete one of them.
   EXPECT_EQ(Handle(Req(k2b, k2a, 1, 7000)).messages.size(), 2u);
+}
+
+TEST_F(RequestProcessorTest, HalfOpenRowsPerAddressAreCapped) {
+  // Issue #11 point 2: one node naming a fresh peer in every request.
+  v1::Policy wide = *store_.Get("a-b");  // normalised, as stored policies are
+  wide.set_name("wide");
+  wide.mutable_b()->set_address("198.18.128.0/17");
+  ASSERT_TRUE(store_.Create(wide).ok());
+  RequestProcessor::Options o;
+  o.max_half_open_per_address = 3;
+  RequestProcessor capped(o, &store_, &store_, &clock_, &random_);
+  auto handle = [&](const v1::SaRequest& r) {
+    auto out = capped.HandleRequest(r);
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() ? std::move(*out) : ProcessorOutput();
+  };
+  for (uint32_t i = 1; i <= 3; ++i) {
+    const std::string peer = absl::StrCat("198.18.200.", i);
+    ProcessorOutput out = handle(Req(k2a, peer.c_str(), i, 5000 + i));
+    ASSERT_TRUE(out.messages[0].message.has_startup()) << i;
+  }
+  ProcessorOutput out = handle(Req(k2a, "198.18.200.4", 4, 5004));
+  ASSERT_EQ(out.messages.size(), 1u);
+  EXPECT_EQ(out.messages[0].message.error().code(), v1::SetupError::RESOURCE_EXHAUSTED);
+  EXPECT_NE(out.messages[0].message.error().message().find("waits on 3 peers"), std::string::npos);
+  EXPECT_EQ(Rows().size(), 3u);
+  // A peer that answers frees a place; answering a row is never refused.
+  EXPECT_EQ(handle(Req("198.18.200.1", k2a, 9, 7000)).messages.size(), 2u);
+  EXPECT_TRUE(handle(Req(k2a, "198.18.200.4", 5, 5005)).messages[0].message.has_startup());
 }
 
 TEST_F(RequestProcessorTest, ReservedSpiIsInvalidAndChangesNothing) {

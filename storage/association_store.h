@@ -57,6 +57,10 @@ class AssociationTxn {
   virtual absl::StatusOr<std::vector<SideEntry>> ListEntries(
       absl::string_view source, absl::string_view peer) = 0;
 
+  // Rows `opener` opened (S22) that still wait for their peer (S9): what a
+  // node flooding requests to fresh peers piles up.
+  virtual absl::StatusOr<uint64_t> CountHalfOpen(absl::string_view opener) = 0;
+
   // Inserts `row` (its id is ignored) and returns the new id.
   virtual absl::StatusOr<uint64_t> Insert(const AssociationRow& row) = 0;
   // Replaces the row with row.id; NOT_FOUND if it is gone.

@@ -60,6 +60,12 @@ class MemoryStore::Txn final : public AssociationTxn {
     return std::nullopt;
   }
 
+  absl::StatusOr<uint64_t> CountHalfOpen(absl::string_view opener) override {
+    uint64_t n = 0;
+    for (const auto& [_, row] : rows_) n += row.a.address == opener && !row.b.filled();
+    return n;
+  }
+
   absl::StatusOr<std::vector<SideEntry>> ListEntries(absl::string_view source,
                                                      absl::string_view peer) override {
     std::vector<SideEntry> out;

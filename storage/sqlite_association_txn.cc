@@ -97,6 +97,18 @@ absl::StatusOr<std::optional<AssociationRow>> SqliteAssociationTxn::FindHalfOpen
   return FindOne(*stmt);
 }
 
+absl::StatusOr<uint64_t> SqliteAssociationTxn::CountHalfOpen(absl::string_view opener) {
+  if (!failure_.ok()) return failure_;
+  // associations_by_a_b narrows to the opener's rows.
+  absl::StatusOr<SqliteStatement> stmt = db_->Prepare(
+      "SELECT COUNT(*) FROM associations WHERE a_address = ? AND b_request_id = 0");
+  if (!stmt.ok()) return Fail(stmt.status());
+  stmt->BindText(1, opener);
+  absl::StatusOr<bool> row = stmt->Step();
+  if (!row.ok()) return Fail(row.status());
+  return *row ? static_cast<uint64_t>(stmt->ColumnInt64(0)) : 0;
+}
+
 absl::StatusOr<std::vector<SideEntry>> SqliteAssociationTxn::ListEntries(absl::string_view source,
                                                                          absl::string_view peer) {
   if (!failure_.ok()) return failure_;

@@ -140,6 +140,24 @@ TEST_P(StoreContractTest, ListEntriesInRowOrderOnlyFilledSides) {
   });
 }
 
+TEST_P(StoreContractTest, CountHalfOpenCountsOnlyRowsTheOpenerWaitsOn) {
+  const std::string x = "198.18.0.1", y = "198.18.0.2", z = "198.18.0.3";
+  Insert(Establish(HalfOpen(x, 11, 1001, y), 21, 2001));  // established: not counted
+  Insert(HalfOpen(x, 12, 1002, y));
+  Insert(HalfOpen(x, 13, 1003, z));
+  Insert(HalfOpen(y, 22, 2002, x));  // opened by y
+  InTxn([&](AssociationTxn& txn) {
+    auto count = [&](const std::string& a) {
+      absl::StatusOr<uint64_t> r = txn.CountHalfOpen(a);
+      EXPECT_TRUE(r.ok()) << r.status();
+      return r.ok() ? *r : 999;
+    };
+    EXPECT_EQ(count(x), 2u);
+    EXPECT_EQ(count(y), 1u);
+    EXPECT_EQ(count(z), 0u);
+  });
+}
+
 TEST_P(StoreContractTest, UpdateReplacesRowAndMissingIsNotFound) {
   AssociationRow row = HalfOpen("198.18.0.1", 1, 100, "198.18.0.2");
   row.id = Insert(row);
