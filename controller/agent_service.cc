@@ -11,6 +11,7 @@
 #include "controller/caller.h"
 #include "controller/grpc_status.h"
 #include "controller/pki/names.h"
+#include "controller/wiped_message.h"
 #include "common/secret.h"
 
 namespace ikeless::controller {
@@ -40,7 +41,7 @@ absl::StatusOr<std::vector<std::string>> HelloAddresses(const v1::Hello& hello) 
 // One agent's stream. Owned by itself (self_) until gRPC calls OnDone; the
 // registry and in-flight deliveries may hold it a little longer, and then
 // see a closed session.
-class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>,
+class SessionReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                              public AgentSession {
  public:
   SessionReactor(AgentServiceImpl* service, grpc::CallbackServerContext* context)
@@ -67,12 +68,13 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
           self_, std::chrono::steady_clock::now() +
                      absl::ToChronoNanoseconds(service_->options_.hello_timeout)};
     }
-    StartRead(&in_);
+    StartRead(&in_buffer_);
   }
 
   // AgentSession
   bool Send(const v1::ControllerMessage& message) override {
-    const v1::ControllerMessage* to_write = nullptr;
+    const grpc::ByteBuffer* to_write = nullptr;
+    grpc::ByteBuffer bytes = SerializeWiped(message);  // outside the lock
     {
       absl::MutexLock l(&mu_);
       if (finish_requested_) return false;
@@ -84,7 +86,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
         // Finish once the write in flight is done (OnWriteDone).
         return false;
       }
-      queue_.push_back(message);
+      queue_.push_back(std::move(bytes));
       if (writing_) return true;
       writing_ = true;
       to_write = &queue_.front();
@@ -108,26 +110,27 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
       CloseWith(grpc::Status::OK);  // the agent half-closed or went away
       return;
     }
-    bool keep_reading = Handle(in_);
-    in_.Clear();
-    if (keep_reading) StartRead(&in_);
+    v1::AgentMessage in;
+    const bool parsed = ParseReceived(in_buffer_, &in);
+    in_buffer_.Clear();
+    if (!parsed) {
+      CloseWith(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed AgentMessage"));
+      return;
+    }
+    if (Handle(in)) StartRead(&in_buffer_);
   }
 
   void OnWriteDone(bool ok) override {
-    const v1::ControllerMessage* next = nullptr;
+    const grpc::ByteBuffer* next = nullptr;
     bool finish = false;
     grpc::Status status;
     {
       absl::MutexLock l(&mu_);
-      WipeKeys(&queue_.front());
-      queue_.pop_front();
+      queue_.pop_front();  // its memory is wiped when gRPC lets go of it
       if (!ok) {
         // The stream is broken; nothing more will be written.
         finish_requested_ = true;
-        while (!queue_.empty()) {
-          WipeKeys(&queue_.front());
-          queue_.pop_front();
-        }
+        queue_.clear();
       }
       if (!queue_.empty()) {
         next = &queue_.front();
@@ -334,7 +337,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   const std::string peer_;
   const absl::StatusOr<Caller> caller_;
   std::shared_ptr<SessionReactor> self_;
-  v1::AgentMessage in_;  // reads are sequential: only OnReadDone touches it
+  grpc::ByteBuffer in_buffer_;  // reads are sequential: only OnReadDone touches it
   // Set once by the Hello, on the read path, before Register publishes us.
   bool hello_done_ = false;
   std::string node_name_;
@@ -345,7 +348,8 @@ class SessionReactor final : public grpc::ServerBidiReactor<v1::AgentMessage, v1
   storage::AgentRecord record_;
 
   absl::Mutex mu_;
-  std::deque<v1::ControllerMessage> queue_ ABSL_GUARDED_BY(mu_);  // front is being written
+  // Serialized, wiped on release; the front is being written.
+  std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool finish_requested_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
@@ -389,7 +393,7 @@ int AgentServiceImpl::CloseStreamsWithoutHello() {
   return static_cast<int>(late.size());
 }
 
-grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* AgentServiceImpl::Session(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* AgentServiceImpl::Session(
     grpc::CallbackServerContext* context) {
   auto reactor = std::make_shared<SessionReactor>(this, context);
   reactor->Begin(reactor);

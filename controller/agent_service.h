@@ -31,7 +31,10 @@ namespace ikeless::controller {
 
 class SessionReactor;
 
-class AgentServiceImpl final : public v1::AgentService::CallbackService {
+// The Session method is a raw callback: messages arrive and leave as
+// buffers so those carrying keys are wiped after sending (wiped_message.h).
+class AgentServiceImpl final
+    : public v1::AgentService::WithRawCallbackMethod_Session<v1::AgentService::Service> {
  public:
   struct Options {
     size_t max_queued_messages = 1024;  // per stream; beyond it the stream is closed
@@ -50,7 +53,7 @@ class AgentServiceImpl final : public v1::AgentService::CallbackService {
                    Dispatcher* dispatcher, EventHub* events, storage::AgentStore* agents,
                    Clock* clock, const RevocationList* revocations = nullptr);
 
-  grpc::ServerBidiReactor<v1::AgentMessage, v1::ControllerMessage>* Session(
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* Session(
       grpc::CallbackServerContext* context) override;
 
   // Pushes SPDs to the nodes that connect (snapshot after Welcome) and
