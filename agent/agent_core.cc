@@ -351,4 +351,34 @@ uint64_t AgentCore::pushed_revision() const {
   return pushed_.revision();
 }
 
+std::vector<v1::SaReport> AgentCore::SaReports() const {
+  // Which SAs, under mu_; their counters from the datapath under dp_mu_
+  // alone (datapath calls never run under mu_).
+  std::vector<std::pair<datapath::Direction, SaInfo>> sas;
+  {
+    absl::MutexLock l(&mu_);
+    for (const auto& [id, st] : entries_) {
+      if (st.outbound) sas.emplace_back(datapath::Direction::kOutbound, *st.outbound);
+      for (const SaInfo& s : st.superseded_outbound) sas.emplace_back(datapath::Direction::kOutbound, s);
+      if (st.inbound) sas.emplace_back(datapath::Direction::kInbound, *st.inbound);
+      for (const Retiring& r : st.retiring) sas.emplace_back(datapath::Direction::kInbound, r.sa);
+    }
+  }
+  std::vector<v1::SaReport> out;
+  absl::MutexLock dp(&dp_mu_);
+  for (const auto& [direction, sa] : sas) {
+    absl::StatusOr<datapath::SaCounters> c = datapath_->Counters(direction, sa.key);
+    if (!c.ok()) continue;  // removed meanwhile
+    v1::SaReport& r = out.emplace_back();
+    r.set_association_id(sa.association_id);
+    r.set_inbound(direction == datapath::Direction::kInbound);
+    r.set_spi(sa.key.spi);
+    r.set_packets(c->packets);
+    r.set_bytes(c->bytes);
+    r.set_replay_drops(c->replay_drops);
+    r.set_integrity_failures(c->integrity_failures);
+  }
+  return out;
+}
+
 }  // namespace ikeless::agent

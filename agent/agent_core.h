@@ -151,6 +151,9 @@ class AgentCore {
   std::vector<datapath::SpdEntry> Spd() const;
   // The pushed SPD's revision applied; 0 before the first snapshot.
   uint64_t pushed_revision() const;
+  // Counters of every installed SA (current, superseded, retiring), for the
+  // agent's DatapathReport.
+  std::vector<v1::SaReport> SaReports() const ABSL_LOCKS_EXCLUDED(mu_, dp_mu_);
 
  private:
   struct Retiring {

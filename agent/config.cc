@@ -91,6 +91,9 @@ absl::StatusOr<LoadedConfig> ParseConfig(const std::string& text, const std::str
   }
   const v1::TlsConfig& tls = c.tls();
   const bool any_tls = !tls.ca_file().empty() || !tls.cert_file().empty() || !tls.key_file().empty();
+  if (c.report_interval_seconds() > 3600) {
+    return Invalid(origin, "report_interval_seconds", "at most 3600");
+  }
   if (c.insecure() && any_tls) return Invalid(origin, "insecure", "do not combine with tls");
   if (!c.insecure()) {
     if (tls.ca_file().empty()) return Invalid(origin, "tls.ca_file", "is required (or insecure: true)");

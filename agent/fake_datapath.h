@@ -46,6 +46,15 @@ class FakeDatapath final : public datapath::Datapath {
   absl::StatusOr<datapath::SaCounters> Counters(datapath::Direction direction,
                                                 const datapath::SaKey& key) override;
   void SetEventSink(std::function<void(const datapath::DatapathEvent&)> sink) override;
+  datapath::DropCounts Drops() override {
+    absl::MutexLock l(&mu_);
+    return drops_;
+  }
+  // What Drops() answers, and per-SA counters Counters() answers.
+  void SetDrops(datapath::DropCounts drops) {
+    absl::MutexLock l(&mu_);
+    drops_ = std::move(drops);
+  }
 
   // Delivers `event` to the sink as the datapath's thread would.
   void Raise(const datapath::DatapathEvent& event);
@@ -68,6 +77,7 @@ class FakeDatapath final : public datapath::Datapath {
   bool Reentrant();  // true (and counted) if called from inside the sink
 
   mutable absl::Mutex mu_;
+  datapath::DropCounts drops_ ABSL_GUARDED_BY(mu_);
   std::vector<Call> calls_ ABSL_GUARDED_BY(mu_);
   std::vector<datapath::SpdEntry> policies_ ABSL_GUARDED_BY(mu_);
   std::map<std::tuple<int, std::string, uint32_t>, v1::SaParameters> sas_ ABSL_GUARDED_BY(mu_);

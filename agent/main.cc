@@ -19,6 +19,7 @@
 #include "agent/agent_core.h"
 #include "agent/config.h"
 #include "agent/datapath_factory.h"
+#include "agent/datapath_reporter.h"
 #include "agent/enrollment.h"
 #include "agent/netlink_route_table.h"
 #include "agent/route_sync.h"
@@ -211,6 +212,24 @@ int main(int argc, char** argv) {
         }
       }
     });
+    // Drops and SA counters to the controller and, per reason, to the log
+    // (agent/datapath_reporter.h).
+    std::thread reporter([&] {
+      ikeless::agent::DatapathReporter decide;
+      const absl::Duration every = absl::Seconds(
+          config.report_interval_seconds() != 0 ? config.report_interval_seconds() : 10);
+      while (true) {
+        {
+          absl::MutexLock l(&renew_mu);
+          if (renew_mu.AwaitWithTimeout(absl::Condition(&stopping), every)) return;
+        }
+        auto out = decide.Next((*datapath)->Drops(), core->SaReports(), absl::Now());
+        for (const auto& [reason, more] : out.new_drops) {
+          ikeless::LogWarning("datapath_drops").Kv("reason", reason).Kv("new", more);
+        }
+        if (out.report.has_value()) client.Send(*out.report);
+      }
+    });
     int sig = 0;
     sigwait(&stop, &sig);
     {
@@ -218,6 +237,7 @@ int main(int argc, char** argv) {
       stopping = true;
     }
     renewer.join();
+    reporter.join();
     ikeless::LogInfo("agent_stopping")
         .Kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT")
         .Kv("spd_revision", core->pushed_revision());

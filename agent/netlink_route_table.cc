@@ -16,6 +16,13 @@
 namespace ikeless::agent {
 namespace {
 
+// NLMSG_OK's checks with the signedness made explicit: clang's
+// -Wsign-compare looks into the macro (u32 nlmsg_len <= int len).
+bool NlmsgOk(const nlmsghdr* r, int len) {
+  return len >= static_cast<int>(sizeof(nlmsghdr)) && r->nlmsg_len >= sizeof(nlmsghdr) &&
+         r->nlmsg_len <= static_cast<unsigned>(len);
+}
+
 // One rtnetlink request: header, fixed body, attributes.
 class Request {
  public:
@@ -110,7 +117,7 @@ absl::Status NetlinkRouteTable::Transact(void* message, const std::string& what)
       return absl::InternalError(absl::StrCat(what, ": recv: ", std::strerror(errno)));
     }
     int len = static_cast<int>(n);
-    for (auto* r = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(r, len); r = NLMSG_NEXT(r, len)) {
+    for (auto* r = reinterpret_cast<nlmsghdr*>(buf); NlmsgOk(r, len); r = NLMSG_NEXT(r, len)) {
       if (r->nlmsg_seq != h->nlmsg_seq || r->nlmsg_type != NLMSG_ERROR) continue;
       // Error 0 is the acknowledgement.
       const int error = r->nlmsg_len >= NLMSG_LENGTH(sizeof(nlmsgerr))

@@ -218,6 +218,14 @@ class SessionReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
         }
         if (service_->intent_ != nullptr) service_->intent_->OnAck(node_name_, m.spd_ack());
         return true;
+      case v1::AgentMessage::kReport:
+        if (!hello_done_) {
+          CloseWith(grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                                 "send Hello before any DatapathReport"));
+          return false;
+        }
+        if (service_->intent_ != nullptr) service_->intent_->OnReport(node_name_, m.report());
+        return true;
       default:
         return true;  // an empty or newer message: ignore
     }

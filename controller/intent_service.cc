@@ -186,7 +186,19 @@ std::vector<v1::Node> IntentService::ListNodes() {
 
 v1::Node IntentService::WithStatus(v1::Node node) const {
   if (auto s = publisher_.Status(node.name()); s.has_value()) *node.mutable_status() = *s;
+  absl::MutexLock l(&reports_mu_);
+  if (auto it = reports_.find(node.name()); it != reports_.end()) {
+    v1::NodeStatus* s = node.mutable_status();
+    *s->mutable_drops() = it->second.first.drops();
+    *s->mutable_sas() = it->second.first.sas();
+    s->set_report_time_unix(absl::ToUnixSeconds(it->second.second));
+  }
   return node;
+}
+
+void IntentService::OnReport(const std::string& node, const v1::DatapathReport& report) {
+  absl::MutexLock l(&reports_mu_);
+  reports_[node] = {report, deps_.clock->Now()};
 }
 
 void IntentService::OnConnected(const std::string& node) {
@@ -195,6 +207,10 @@ void IntentService::OnConnected(const std::string& node) {
 }
 
 void IntentService::OnDisconnected(const std::string& node) {
+  {
+    absl::MutexLock l(&reports_mu_);
+    reports_.erase(node);  // counters of an agent that is gone would mislead
+  }
   absl::MutexLock l(&mu_);
   publisher_.Disconnected(node);
 }

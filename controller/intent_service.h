@@ -9,6 +9,8 @@
 // writes the stores and sends what they decided. One change at a time.
 
 #include <cstdint>
+#include <map>
+#include <utility>
 #include <optional>
 #include <string>
 #include <vector>
@@ -87,6 +89,9 @@ class IntentService {
   void OnConnected(const std::string& node);
   void OnDisconnected(const std::string& node);
   void OnAck(const std::string& node, const v1::SpdAck& ack);
+  // The node's datapath counters (agent/datapath_reporter.h); shown in its
+  // status while it stays connected.
+  void OnReport(const std::string& node, const v1::DatapathReport& report);
 
  private:
   // Sends what the publisher decided (under mu_: pushes keep revision order).
@@ -108,6 +113,11 @@ class IntentService {
   void Publish(v1::Event::Kind kind, const std::string& subject, const std::string& detail);
 
   const Deps deps_;
+  // Reports have their own lock: they arrive every few seconds from every
+  // node and must not wait for a plan holding mu_.
+  mutable absl::Mutex reports_mu_;
+  std::map<std::string, std::pair<v1::DatapathReport, absl::Time>> reports_
+      ABSL_GUARDED_BY(reports_mu_);
   absl::Mutex mu_;
   SpdPublisher publisher_ ABSL_GUARDED_BY(mu_);
 };

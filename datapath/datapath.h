@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,9 @@ struct SaCounters {
   uint64_t replay_drops = 0;        // inbound
   uint64_t integrity_failures = 0;  // inbound
 };
+
+// Dropped packets by reason, cumulative: "integrity", "replay", ...
+using DropCounts = std::map<std::string, uint64_t>;
 
 // Something the datapath tells the agent.
 struct DatapathEvent {
@@ -110,6 +114,11 @@ class Datapath {
   virtual void DropHeld(uint32_t spd_entry) = 0;
 
   virtual absl::StatusOr<SaCounters> Counters(Direction direction, const SaKey& key) = 0;
+
+  // Packets dropped since the datapath started, by reason (drop_reasons.h
+  // names them); reasons never seen may be absent. The agent reports them to
+  // the controller and logs what is new.
+  virtual DropCounts Drops() = 0;
 
   // Where events go. Called from the datapath's own thread; the sink must
   // not call back into the datapath synchronously.

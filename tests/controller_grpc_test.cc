@@ -173,6 +173,38 @@ TEST_F(ControllerGrpcTest, StreamWithoutHelloIsEnded) {
   EXPECT_EQ(server->get()->registry().All().size(), 1u);
 }
 
+// Issue #11 point 3: what an agent's datapath dropped reaches the operator.
+TEST_F(ControllerGrpcTest, DatapathReportShowsInTheNodesStatus) {
+  {
+    grpc::ClientContext ctx;
+    v1::CreateNodeRequest req;
+    req.mutable_node()->set_name("gw-a");
+    req.mutable_node()->add_addresses(k2a);
+    v1::Node created;
+    ASSERT_TRUE(admin_->CreateNode(&ctx, req, &created).ok());
+  }
+  auto a = Connect("gw-a", k2a);
+  v1::AgentMessage m;
+  (*m.mutable_report()->mutable_drops())["integrity"] = 3;
+  v1::SaReport* sa = m.mutable_report()->add_sas();
+  sa->set_association_id(7);
+  sa->set_inbound(true);
+  sa->set_integrity_failures(3);
+  ASSERT_TRUE(a->Send(m));
+  v1::Node node;
+  for (int i = 0; i < 50 && node.status().report_time_unix() == 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+    grpc::ClientContext ctx;
+    v1::GetNodeRequest get;
+    get.set_name("gw-a");
+    ASSERT_TRUE(admin_->GetNode(&ctx, get, &node).ok());
+  }
+  ASSERT_NE(node.status().report_time_unix(), 0);
+  EXPECT_EQ(node.status().drops().at("integrity"), 3u);
+  ASSERT_EQ(node.status().sas_size(), 1);
+  EXPECT_EQ(node.status().sas(0).association_id(), 7u);
+}
+
 TEST_F(ControllerGrpcTest, RequestBeforeHelloEndsStream) {
   ScriptedAgent agent(server_->address());
   ASSERT_TRUE(agent.Request(1, k2a, k2b, 5100));

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "datapath/esp/engine_drops.h"
 #include "datapath/esp/socket_address.h"
 #include "datapath/esp/transform.h"
 #include "datapath/esp/wire.h"
@@ -251,6 +252,8 @@ EspDatapath::IoStats EspDatapath::io_stats() const {
   s.bypass_errors = io_.bypass_errors.load();
   return s;
 }
+
+DropCounts EspDatapath::Drops() { return EngineDrops(engine_stats()); }
 
 EngineStats EspDatapath::engine_stats() const {
   absl::MutexLock l(&mu_);

@@ -73,6 +73,7 @@ class EspDatapath final : public Datapath {
   void ReleaseHeld(uint32_t spd_entry) override;
   void DropHeld(uint32_t spd_entry) override;
   absl::StatusOr<SaCounters> Counters(Direction direction, const SaKey& key) override;
+  DropCounts Drops() override;
   void SetEventSink(std::function<void(const DatapathEvent&)> sink) override;
 
   // Counters of the I/O edge.

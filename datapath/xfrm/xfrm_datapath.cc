@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
 #include "common/secret.h"
+#include "datapath/xfrm/xfrm_stat.h"
 
 namespace ikeless::datapath::xfrm {
 void XfrmDatapath::PendingOutbound::Wipe::operator()(v1::SaParameters* sa) const {
@@ -254,6 +255,8 @@ absl::Status XfrmDatapath::RemoveSa(Direction direction, const SaKey& key) {
 
 void XfrmDatapath::ReleaseHeld(uint32_t) {}
 void XfrmDatapath::DropHeld(uint32_t) {}
+
+DropCounts XfrmDatapath::Drops() { return ReadXfrmStat(); }
 
 absl::StatusOr<SaCounters> XfrmDatapath::Counters(Direction direction, const SaKey& key) {
   absl::MutexLock l(&mu_);

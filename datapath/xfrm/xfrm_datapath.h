@@ -88,6 +88,9 @@ class XfrmDatapath final : public Datapath {
   void ReleaseHeld(uint32_t spd_entry) override;  // the kernel sends its queue itself
   void DropHeld(uint32_t spd_entry) override;     // the kernel drops it after xfrm_acq_expires
   absl::StatusOr<SaCounters> Counters(Direction direction, const SaKey& key) override;
+  // The namespace's /proc/net/xfrm_stat (xfrm_stat.h): the kernel counts for
+  // every SA there, ours and others'.
+  DropCounts Drops() override;
   void SetEventSink(std::function<void(const DatapathEvent&)> sink) override;
 
   // OK if this kernel can hold an AES-GCM ESP state between the two

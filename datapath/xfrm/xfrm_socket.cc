@@ -15,6 +15,13 @@
 namespace ikeless::datapath::xfrm {
 namespace {
 
+// NLMSG_OK's checks with the signedness made explicit: clang's
+// -Wsign-compare looks into the macro (u32 nlmsg_len <= int len).
+bool NlmsgOk(const nlmsghdr* r, int len) {
+  return len >= static_cast<int>(sizeof(nlmsghdr)) && r->nlmsg_len >= sizeof(nlmsghdr) &&
+         r->nlmsg_len <= static_cast<unsigned>(len);
+}
+
 constexpr size_t kReceiveBuffer = 64 * 1024;  // dumps come in batches of messages
 
 // What the kernel sends back may hold SA keys (a GETSA answer, a state
@@ -80,7 +87,7 @@ absl::Status XfrmSocket::AwaitReplies(uint32_t seq, const char* what, const Hand
       return absl::InternalError(absl::StrCat(what, ": recv: ", std::strerror(errno)));
     }
     int len = static_cast<int>(n);
-    for (auto* r = reinterpret_cast<nlmsghdr*>(buf->bytes); NLMSG_OK(r, len);
+    for (auto* r = reinterpret_cast<nlmsghdr*>(buf->bytes); NlmsgOk(r, len);
          r = NLMSG_NEXT(r, len)) {
       if (r->nlmsg_seq != seq) continue;
       if (r->nlmsg_type == NLMSG_DONE) return absl::OkStatus();  // end of a dump
@@ -124,7 +131,7 @@ absl::Status XfrmSocket::Receive(absl::Duration timeout, const Handler& on_messa
       return absl::InternalError(absl::StrCat("XFRM events: recv: ", std::strerror(errno)));
     }
     int len = static_cast<int>(n);
-    for (auto* r = reinterpret_cast<nlmsghdr*>(buf->bytes); NLMSG_OK(r, len);
+    for (auto* r = reinterpret_cast<nlmsghdr*>(buf->bytes); NlmsgOk(r, len);
          r = NLMSG_NEXT(r, len)) {
       on_message(r);
     }

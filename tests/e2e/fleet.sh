@@ -46,6 +46,7 @@ $(agent_tls "gw-$g" "198.18.0.$i")
 controller: "198.18.0.254:50051"
 addresses: "198.18.0.$i"
 esp { tun_name: "ikl0" }
+report_interval_seconds: 1
 CONF
   bg "$g" "agent-gw-$g" "$AGENT_BIN" --config="$E2E_DIR/gw-$g.conf"
   wait_for 10 nsx "$g" ip link show ikl0 || fail "agent gw-$g did not create ikl0"

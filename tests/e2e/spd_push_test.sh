@@ -55,6 +55,16 @@ v6rows=$(ctl assoc list --address 198.18.0.1 -o json | grep -c 'fd00:' || true)
 ((v6rows >= 1)) || fail "the IPv6 site pair has no association of its own"
 say "a <-> b: IPv6 rows with their own prefixes: $v6rows"
 
+say "drops are visible: three malformed ESP datagrams to gw-b"
+for _ in 1 2 3; do
+  nsx a bash -c 'printf "\x00\x00\x01\x00\xde" >/dev/udp/198.18.0.2/4500'
+done
+malformed_seen() { ctl nodes get gw-b -o json | grep -q '"malformed": "3"'; }
+wait_for 5 malformed_seen || { ctl nodes get gw-b; fail "gw-b's drops did not reach the controller"; }
+ctl nodes get gw-b | grep -E 'DROPS|^SA' | head -4
+grep -q 'event=datapath_drops reason=malformed new=3' "$E2E_DIR/agent-gw-b.log" \
+  || fail "gw-b did not log its drops"
+
 say "2. a fifth node joins: gw-e (agent already running, no record yet)"
 gateway e 9
 ctl policy add e-links --between 198.18.0.9 198.18.0.0/29 --encryption aes-gcm-16 >/dev/null

@@ -210,6 +210,23 @@ std::string NodeDetail(const v1::Node& n) {
     table.AddRow({"DATAPATH", s.datapath()});
     table.AddRow({"VERSION", s.agent_version()});
     table.AddRow({"LAST-SEEN", FormatTime(s.last_seen_unix())});
+    if (s.report_time_unix() != 0) {
+      // Issue #11 point 3: what the datapath dropped, and each SA's count.
+      std::vector<std::string> drops;
+      std::map<std::string, uint64_t> sorted(s.drops().begin(), s.drops().end());
+      for (const auto& [reason, count] : sorted) drops.push_back(absl::StrCat(reason, "=", count));
+      table.AddRow({"DROPS", drops.empty() ? "none" : absl::StrJoin(drops, " ")});
+      table.AddRow({"REPORTED", FormatTime(s.report_time_unix())});
+      for (const v1::SaReport& sa : s.sas()) {
+        table.AddRow({"SA", absl::StrCat("assoc ", sa.association_id(), sa.inbound() ? " in " : " out ",
+                                        FormatSpi(sa.spi()), " packets=", sa.packets(),
+                                        " bytes=", sa.bytes(),
+                                        sa.inbound() ? absl::StrCat(" replay=", sa.replay_drops(),
+                                                                    " integrity=",
+                                                                    sa.integrity_failures())
+                                                     : "")});
+      }
+    }
   }
   return table.Render();
 }

@@ -297,6 +297,27 @@ TEST(NodeDetail, RecordThenStatus) {
   EXPECT_EQ(Lines(NodeDetail(n)).size(), 7u);
 }
 
+TEST(NodeDetail, DatapathReportShowsDropsAndEachSa) {
+  v1::Node n = Fleet().nodes(0);
+  v1::NodeStatus* s = n.mutable_status();
+  s->set_report_time_unix(kT0 + 5);
+  (*s->mutable_drops())["replay"] = 2;
+  (*s->mutable_drops())["integrity"] = 3;
+  v1::SaReport* sa = s->add_sas();
+  sa->set_association_id(17);
+  sa->set_inbound(true);
+  sa->set_spi(0x1234);
+  sa->set_packets(10);
+  sa->set_bytes(1400);
+  sa->set_integrity_failures(3);
+  std::vector<std::string> lines = Lines(NodeDetail(n));
+  ASSERT_GE(lines.size(), 3u);
+  EXPECT_EQ(lines[lines.size() - 3], "DROPS        integrity=3 replay=2");
+  EXPECT_EQ(lines[lines.size() - 2], "REPORTED     2027-01-15T08:00:05Z");
+  EXPECT_EQ(lines.back(),
+            "SA           assoc 17 in 0x00001234 (4660) packets=10 bytes=1400 replay=0 integrity=3");
+}
+
 TEST(Json, NodeCarriesStatusAndSites) {
   auto json = ToJson(Fleet(), JsonStyle::kOneLine);
   ASSERT_TRUE(json.ok());
