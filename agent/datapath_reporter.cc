@@ -15,7 +15,13 @@ DatapathReporter::Output DatapathReporter::Next(const datapath::DropCounts& drop
     const uint64_t had = before == last_.drops().end() ? 0 : before->second;
     if (count > had) out.new_drops.emplace_back(reason, count - had);
   }
-  for (v1::SaReport& sa : sas) *report.add_sas() = std::move(sa);
+  for (v1::SaReport& sa : sas) {
+    if (static_cast<size_t>(report.sas_size()) < kMaxSas) {
+      *report.add_sas() = std::move(sa);
+    } else {
+      report.set_sas_omitted(report.sas_omitted() + 1);
+    }
+  }
   const bool changed = !google::protobuf::util::MessageDifferencer::Equals(report, last_);
   if (changed || now - last_sent_ >= refresh_) {
     *out.report.emplace().mutable_report() = report;

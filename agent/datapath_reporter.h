@@ -23,6 +23,9 @@ namespace ikeless::agent {
 
 class DatapathReporter {
  public:
+  // SAs in one report at most (DatapathReport.sas_omitted counts the rest).
+  static constexpr size_t kMaxSas = 1000;
+
   explicit DatapathReporter(absl::Duration refresh = absl::Seconds(60)) : refresh_(refresh) {}
 
   struct Output {
@@ -30,6 +33,10 @@ class DatapathReporter {
     std::vector<std::pair<std::string, uint64_t>> new_drops;  // reason, how many more
   };
   Output Next(const datapath::DropCounts& drops, std::vector<v1::SaReport> sas, absl::Time now);
+
+  // The report just made was not delivered (the stream is down): the next
+  // call sends one whatever changed.
+  void Undelivered() { last_sent_ = absl::InfinitePast(); }
 
  private:
   const absl::Duration refresh_;

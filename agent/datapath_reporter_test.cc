@@ -44,5 +44,17 @@ TEST(DatapathReporter, ReportsChangesAndNewDropsPerReason) {
   EXPECT_TRUE(out.report.has_value());
 }
 
+TEST(DatapathReporter, ManySasAreCappedAndCounted) {
+  DatapathReporter reporter;
+  std::vector<v1::SaReport> sas(DatapathReporter::kMaxSas + 5, Sa(1));
+  auto out = reporter.Next({}, sas, absl::FromUnixSeconds(1));
+  ASSERT_TRUE(out.report.has_value());
+  EXPECT_EQ(static_cast<size_t>(out.report->report().sas_size()), DatapathReporter::kMaxSas);
+  EXPECT_EQ(out.report->report().sas_omitted(), 5u);
+  // Undelivered: sent again although nothing changed.
+  reporter.Undelivered();
+  EXPECT_TRUE(reporter.Next({}, sas, absl::FromUnixSeconds(2)).report.has_value());
+}
+
 }  // namespace
 }  // namespace ikeless::agent

@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
         for (const auto& [reason, more] : out.new_drops) {
           ikeless::LogWarning("datapath_drops").Kv("reason", reason).Kv("new", more);
         }
-        if (out.report.has_value()) client.Send(*out.report);
+        if (out.report.has_value() && !client.Send(*out.report)) decide.Undelivered();
       }
     });
     int sig = 0;

@@ -60,6 +60,16 @@ SetupOutput SetupClient::OnError(const v1::SetupError& error) {
       out.requests.push_back(RequestFor(it->first, s));
       return out;
     }
+    case v1::SetupError::RESOURCE_EXHAUSTED:
+      // A limit of the controller's (this node's request rate, its
+      // unanswered associations, rows per pair) that frees up with time:
+      // the resends go on, on their normal schedule (S43), as for
+      // UNAVAILABLE; only the last one failing ends the setup.
+      LogInfo("setup_controller_busy")
+          .Kv("entry", it->first)
+          .Kv("request_id", s.request_id)
+          .Kv("message", error.message());
+      return out;
     case v1::SetupError::UNAVAILABLE:
       // The controller could not process it now: the resends go on.
       LogInfo("setup_controller_unavailable")

@@ -243,6 +243,19 @@ TEST_F(SetupClientTest, UnavailableKeepsRetryingOnTheNormalSchedule) {
   EXPECT_EQ(out.results[0].status.code(), absl::StatusCode::kDeadlineExceeded);
 }
 
+// Issue #11 review: the controller's new limits must not fail setups that
+// would succeed a few seconds later.
+TEST_F(SetupClientTest, ResourceExhaustedKeepsRetrying) {
+  v1::SaRequest r = BeginOne(1);
+  SetupOutput out = client_.OnError(Error(r, v1::SetupError::RESOURCE_EXHAUSTED));
+  EXPECT_TRUE(out.results.empty());
+  EXPECT_TRUE(client_.InFlight(1));
+  clock_.Advance(absl::Seconds(5));
+  out = client_.Tick();
+  ASSERT_EQ(out.requests.size(), 1u);
+  EXPECT_EQ(out.requests[0].id(), r.id());
+}
+
 TEST_F(SetupClientTest, ErrorForUnknownIdIsIgnored) {
   v1::SaRequest r = BeginOne(1);
   v1::SaRequest other = r;

@@ -111,10 +111,17 @@ absl::StatusOr<ControllerProcess> ControllerProcess::Start(
     close(log_fd);
     return absl::InternalError("pipe failed");
   }
-  // Benchmarks repeat setups between the same pairs with long lifetimes;
-  // lift the per-pair row cap that protects a production controller.
-  std::vector<std::string> argv = {binary, "--listen=127.0.0.1:0", "--insecure",
+  // Benchmarks repeat setups between the same pairs with long lifetimes,
+  // from thousands of simulated nodes on one loopback address at rates no
+  // single node reaches: lift the per-node limits that protect a
+  // production controller (per pair, per address, per stream).
+  std::vector<std::string> argv = {binary,
+                                   "--listen=127.0.0.1:0",
+                                   "--insecure",
                                    "--max_rows_per_pair=0",
+                                   "--max_connections_per_address=0",
+                                   "--max_requests_per_second=0",
+                                   "--max_half_open_per_address=0",
                                    "--data_dir=" + data_dir};
   argv.insert(argv.end(), extra_flags.begin(), extra_flags.end());
   std::vector<char*> args;

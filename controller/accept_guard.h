@@ -26,18 +26,31 @@ namespace ikeless::controller {
 
 struct AcceptGuardStats {
   uint64_t accepted = 0;
-  uint64_t refused_over_cap = 0;     // accepted and closed: cap reached
+  uint64_t refused_over_cap = 0;       // accepted and closed: cap reached
+  uint64_t refused_per_address = 0;    // accepted and closed: that address's cap
   uint64_t refused_no_descriptor = 0;  // drained with the reserve on EMFILE/ENFILE
+  uint64_t drained_stuck = 0;          // refused by AcceptGuardTick
+};
+
+struct AcceptGuardLimits {
+  uint64_t max_connections = 0;  // open accepted connections; 0 = no cap
+  // From one IP address: agents have one connection each, and an
+  // unauthenticated client must not hold the whole cap. 0 = no cap.
+  uint64_t max_per_address = 0;
 };
 
 // Raises the soft RLIMIT_NOFILE to the hard one and returns the new soft
 // limit (unchanged on failure).
 uint64_t RaiseDescriptorLimit();
 
-// Arms the guard: reserves one descriptor and caps open accepted
-// connections at `max_connections` (0 = no cap). Call once, before the
-// server starts listening.
-void InstallAcceptGuard(uint64_t max_connections);
+// Arms the guard: reserves one descriptor and applies `limits`. Call once,
+// before the server starts listening.
+void InstallAcceptGuard(const AcceptGuardLimits& limits);
+
+// Every second: takes the reserve back if it was lost, and refuses what is
+// queued on a listener that accepted nothing for two ticks (gRPC's
+// edge-triggered poller would wait for a connection that cannot arrive).
+void AcceptGuardTick();
 
 AcceptGuardStats GetAcceptGuardStats();
 

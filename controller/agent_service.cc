@@ -304,14 +304,8 @@ class SessionReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
     // differently ("FD00:0::13:1") goes on in canonical form: otherwise the
     // SetupError would be addressed to no registered node and be lost.
     v1::SaRequest r = request;
-    auto source = IpAddress::Parse(r.source());
-    if (!source.ok()) {
-      Send(ErrorFor(r, v1::SetupError::INVALID_ARGUMENT,
-                    absl::StrCat("request.source: ", source.status().message())));
-      return;
-    }
-    r.set_source(source->ToString());
-    if (!budget_.Take(std::chrono::steady_clock::now())) {
+    // The budget first: every request costs, malformed ones too.
+    if (!service_->TakeRequestBudget(node_name_)) {
       if (auto held = service_->refusal_log_.Admit(absl::StrCat("rate ", node_name_),
                                                    std::chrono::steady_clock::now())) {
         LogWarning("request_rate_limited")
@@ -324,6 +318,13 @@ class SessionReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
                                  " requests a second from node '", node_name_, "'; retry later")));
       return;
     }
+    auto source = IpAddress::Parse(r.source());
+    if (!source.ok()) {
+      Send(ErrorFor(r, v1::SetupError::INVALID_ARGUMENT,
+                    absl::StrCat("request.source: ", source.status().message())));
+      return;
+    }
+    r.set_source(source->ToString());
     // A node may only ask for pairs that include its own address.
     if (std::find(addresses_.begin(), addresses_.end(), source->ToString()) == addresses_.end()) {
       LogWarning("request_denied").Kv("node", node_name_).Kv("source", r.source());
@@ -351,8 +352,6 @@ class SessionReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
   std::string node_name_;
   std::vector<std::string> addresses_;
   bool drops_early_esp_ = false;
-  // Read path only (requests are read one at a time).
-  RequestBudget budget_{service_->options_.request_budget, std::chrono::steady_clock::now()};
   storage::AgentRecord record_;
 
   absl::Mutex mu_;
@@ -376,6 +375,17 @@ AgentServiceImpl::AgentServiceImpl(Options options, RequestProcessor* processor,
       agents_(agents),
       clock_(clock),
       revocations_(revocations) {}
+
+bool AgentServiceImpl::TakeRequestBudget(const std::string& node) {
+  const auto now = std::chrono::steady_clock::now();
+  absl::MutexLock l(&budgets_mu_);
+  auto it = budgets_.find(node);
+  if (it == budgets_.end()) {
+    // Bounded by the nodes that said Hello (certificates name them).
+    it = budgets_.emplace(node, RequestBudget(options_.request_budget, now)).first;
+  }
+  return it->second.Take(now);
+}
 
 int AgentServiceImpl::CloseStreamsWithoutHello() {
   const auto now = std::chrono::steady_clock::now();

@@ -76,6 +76,12 @@ class AgentServiceImpl final
   Clock* clock_;
   const RevocationList* revocations_;
   IntentService* intent_ = nullptr;
+  // Request budgets by node name: a node that reconnects (or opens a second
+  // stream) keeps its budget.
+  absl::Mutex budgets_mu_;
+  std::map<std::string, RequestBudget> budgets_ ABSL_GUARDED_BY(budgets_mu_);
+  // True if `node` may send one more request now.
+  bool TakeRequestBudget(const std::string& node);
   // One line a second per node for refusals a flood repeats.
   LogLimiter refusal_log_{1, std::chrono::seconds(1)};
   // Streams waiting for their Hello, with their deadline (monotonic).

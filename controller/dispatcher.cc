@@ -53,7 +53,11 @@ int Dispatcher::Deliver(const ProcessorOutput& out) {
     // lines a second per kind and subject, with the count of those held
     // back (one node's request loop wrote 44 MB a minute before).
     const std::string kind = absl::AsciiStrToLower(v1::Event::Kind_Name(e.kind()));
-    auto held = log_limiter_.Admit(absl::StrCat(kind, " ", e.subject()),
+    // Row events name a row id: a flood makes a new one per request, so
+    // those are limited per kind, the others per kind and subject (node).
+    const bool row = !e.subject().empty() &&
+                     e.subject().find_first_not_of("0123456789") == std::string::npos;
+    auto held = log_limiter_.Admit(row ? kind : absl::StrCat(kind, " ", e.subject()),
                                    std::chrono::steady_clock::now());
     if (!held.has_value()) continue;
     LogLine line = LogInfo(kind);

@@ -191,14 +191,33 @@ v1::Node IntentService::WithStatus(v1::Node node) const {
     v1::NodeStatus* s = node.mutable_status();
     *s->mutable_drops() = it->second.first.drops();
     *s->mutable_sas() = it->second.first.sas();
+    s->set_sas_omitted(it->second.first.sas_omitted());
     s->set_report_time_unix(absl::ToUnixSeconds(it->second.second));
   }
   return node;
 }
 
 void IntentService::OnReport(const std::string& node, const v1::DatapathReport& report) {
+  // Reports come from the network: keep at most one a second per node, and
+  // only what an agent sends (bounded names and counts), whatever arrives.
+  const absl::Time now = deps_.clock->Now();
   absl::MutexLock l(&reports_mu_);
-  reports_[node] = {report, deps_.clock->Now()};
+  auto it = reports_.find(node);
+  if (it != reports_.end() && now - it->second.second < absl::Seconds(1)) return;
+  v1::DatapathReport kept;
+  for (const auto& [reason, count] : report.drops()) {
+    if (kept.drops_size() >= 64 || reason.empty() || reason.size() > 32 ||
+        reason.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+      continue;
+    }
+    (*kept.mutable_drops())[reason] = count;
+  }
+  for (const v1::SaReport& sa : report.sas()) {
+    if (kept.sas_size() >= 1000) break;
+    *kept.add_sas() = sa;
+  }
+  kept.set_sas_omitted(report.sas_omitted() + (report.sas_size() - kept.sas_size()));
+  reports_[node] = {std::move(kept), now};
 }
 
 void IntentService::OnConnected(const std::string& node) {

@@ -2,15 +2,18 @@
 // fresh keys on demand (the source's "IPsec setting server").
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/log.h"
 #include "common/mutex_checks.h"
 #include "controller/accept_guard.h"
@@ -56,7 +59,10 @@ ABSL_FLAG(bool, insecure, false,
 ABSL_FLAG(std::string, log_level, "info", "debug, info, warning or error");
 ABSL_FLAG(uint64_t, max_connections, 0,
           "open client connections at most; more are closed at once (0: the descriptor "
-          "limit less 256, kept for the database and files)");
+          "limit less 256, kept for the database and files, at most 65536)");
+ABSL_FLAG(uint64_t, max_connections_per_address, 256,
+          "open client connections from one IP address at most (agents need one each; "
+          "nodes behind one NAT share an address); 0 = no limit");
 ABSL_FLAG(absl::Duration, handshake_timeout, absl::Seconds(10),
           "close a connection that has not completed its TLS/HTTP2 handshake by then");
 ABSL_FLAG(absl::Duration, hello_timeout, absl::Seconds(10),
@@ -152,12 +158,20 @@ int main(int argc, char** argv) {
   // Connection hygiene (controller/accept_guard.h): every descriptor the
   // system allows, a cap below it, and accept() that survives exhaustion.
   const uint64_t descriptors = ikeless::controller::RaiseDescriptorLimit();
-  uint64_t max_connections = absl::GetFlag(FLAGS_max_connections);
-  if (max_connections == 0) max_connections = descriptors > 512 ? descriptors - 256 : descriptors / 2;
-  ikeless::controller::InstallAcceptGuard(max_connections);
+  ikeless::controller::AcceptGuardLimits limits;
+  limits.max_connections = absl::GetFlag(FLAGS_max_connections);
+  if (limits.max_connections == 0) {
+    // Bounded also where systemd allows a million descriptors: each
+    // connection costs memory long before that.
+    limits.max_connections =
+        std::min<uint64_t>(65536, descriptors > 512 ? descriptors - 256 : descriptors / 2);
+  }
+  limits.max_per_address = absl::GetFlag(FLAGS_max_connections_per_address);
+  ikeless::controller::InstallAcceptGuard(limits);
   ikeless::LogInfo("connection_limits")
       .Kv("descriptors", descriptors)
-      .Kv("max_connections", max_connections)
+      .Kv("max_connections", limits.max_connections)
+      .Kv("max_connections_per_address", limits.max_per_address)
       .Kv("handshake_timeout_ms", absl::ToInt64Milliseconds(options.handshake_timeout))
       .Kv("hello_timeout_ms", absl::ToInt64Milliseconds(options.agent.hello_timeout));
 
@@ -174,8 +188,18 @@ int main(int argc, char** argv) {
   std::printf("listening on %s\n", (*server)->address().c_str());
   std::fflush(stdout);
 
+  // The accept guard's backstop, every second (controller/accept_guard.h).
+  absl::Notification stopping;
+  std::thread guard_ticker([&stopping] {
+    while (!stopping.WaitForNotificationWithTimeout(absl::Seconds(1))) {
+      ikeless::controller::AcceptGuardTick();
+    }
+  });
+
   int sig = 0;
   sigwait(&stop, &sig);
+  stopping.Notify();
+  guard_ticker.join();
   ikeless::LogInfo("controller_stopping").Kv("signal", sig == SIGTERM ? "SIGTERM" : "SIGINT");
   (*server)->Shutdown();
   return 0;

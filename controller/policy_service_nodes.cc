@@ -66,6 +66,8 @@ grpc::Status PolicyServiceImpl::ListNodes(grpc::ServerContext* context,
   const std::vector<storage::AgentRecord> agents = AgentRecords();
   for (v1::Node& n : intent_->ListNodes()) {
     AddAgentView(&n, agents);
+    // Per-SA counters only in GetNode: a fleet's would not fit one answer.
+    if (n.has_status()) n.mutable_status()->clear_sas();
     *response->add_nodes() = std::move(n);
   }
   return grpc::Status::OK;

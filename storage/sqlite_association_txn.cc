@@ -99,7 +99,8 @@ absl::StatusOr<std::optional<AssociationRow>> SqliteAssociationTxn::FindHalfOpen
 
 absl::StatusOr<uint64_t> SqliteAssociationTxn::CountHalfOpen(absl::string_view opener) {
   if (!failure_.ok()) return failure_;
-  // associations_by_a_b narrows to the opener's rows.
+  // An index led by a_address (associations_by_a_request) narrows to the
+  // opener's rows; established ones are read and skipped.
   absl::StatusOr<SqliteStatement> stmt = db_->Prepare(
       "SELECT COUNT(*) FROM associations WHERE a_address = ? AND b_request_id = 0");
   if (!stmt.ok()) return Fail(stmt.status());

@@ -69,12 +69,20 @@ TEST(RequestFloodTest, OneNodesFloodIsBoundedAndOthersStillSetUp) {
   EXPECT_TRUE(db.has_value() && db->has_distribution());
   EXPECT_TRUE(dc.has_value() && dc->has_distribution());
 
-  int exhausted = 0, other = 0;
+  int exhausted = 0, by_rate = 0, by_half_open = 0, other = 0;
   while (auto m = a.Next(absl::Seconds(2))) {
-    (m->has_error() && m->error().code() == v1::SetupError::RESOURCE_EXHAUSTED ? exhausted
-                                                                                 : other)++;
+    if (!m->has_error() || m->error().code() != v1::SetupError::RESOURCE_EXHAUSTED) {
+      ++other;
+      continue;
+    }
+    ++exhausted;
+    by_rate += m->error().message().find("requests a second") != std::string::npos;
+    by_half_open += m->error().message().find("have not answered") != std::string::npos;
   }
   EXPECT_EQ(exhausted, kRequests - 50) << "every request beyond the 50 half-open rows is refused";
+  EXPECT_GT(by_rate, 0) << "the request rate limit never refused";
+  EXPECT_GT(by_half_open, 0) << "the half-open cap never refused";
+  EXPECT_EQ(by_rate + by_half_open, exhausted);
   EXPECT_EQ(other, 0);
   RunResult rows = ctl({"assoc", "list", "--address", kA, "-o", "json"});
   ASSERT_EQ(rows.exit_code, 0);
@@ -86,8 +94,8 @@ TEST(RequestFloodTest, OneNodesFloodIsBoundedAndOthersStillSetUp) {
   // Before: several lines per request (opened, startup, rejected).
   const int lines = CountLines(log) - log_before;
   EXPECT_LT(lines, 300) << "log lines during the flood";
-  std::cout << "flood: " << kRequests << " requests, " << exhausted << " refused, " << lines
-            << " log lines\n";
+  std::cout << "flood: " << kRequests << " requests, " << by_rate << " refused by rate, "
+            << by_half_open << " by the half-open cap, " << lines << " log lines\n";
 }
 
 }  // namespace

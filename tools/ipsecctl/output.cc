@@ -217,6 +217,9 @@ std::string NodeDetail(const v1::Node& n) {
       for (const auto& [reason, count] : sorted) drops.push_back(absl::StrCat(reason, "=", count));
       table.AddRow({"DROPS", drops.empty() ? "none" : absl::StrJoin(drops, " ")});
       table.AddRow({"REPORTED", FormatTime(s.report_time_unix())});
+      if (s.sas_omitted() > 0) {
+        table.AddRow({"SA", absl::StrCat(s.sas_omitted(), " more not reported")});
+      }
       for (const v1::SaReport& sa : s.sas()) {
         table.AddRow({"SA", absl::StrCat("assoc ", sa.association_id(), sa.inbound() ? " in " : " out ",
                                         FormatSpi(sa.spi()), " packets=", sa.packets(),
