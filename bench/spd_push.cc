@@ -267,6 +267,7 @@ int Run() {
   if (auto s = add_node(n); !s.ok()) return Fail(s.ToString());
   const absl::Duration join_rpc = absl::Now() - join_wall;
   if (!rec.Await(absl::Seconds(60), [n](Recorder& r) {
+        r.mu_.AssertHeld();  // Await calls the predicate under mu_
         return r.joined_count_ >= n;
       })) {
     return Fail("not every agent received the join's SpdUpdate within 60 s");
@@ -294,6 +295,7 @@ int Run() {
     agents[i]->Request(id, agents[(i + 1) % n]->address(), static_cast<uint32_t>(256 + id));
   }
   if (!rec.Await(absl::Seconds(120), [n](Recorder& r) {
+        r.mu_.AssertHeld();  // Await calls the predicate under mu_
         return r.distributions_ >= 2 * n || r.errors_ > 0;
       })) {
     return Fail("associations not set up within 120 s");
@@ -315,6 +317,7 @@ int Run() {
   if (auto s = admin.DeletePolicy(kPolicy); !s.ok()) return Fail(s.ToString());
   const absl::Duration delete_rpc = absl::Now() - delete_wall;
   if (!rec.Await(absl::Seconds(60), [n](Recorder& r) {
+        r.mu_.AssertHeld();  // Await calls the predicate under mu_
         return r.told_count_ >= 2 * n;
       })) {
     return Fail("not every side was told within 60 s");

@@ -108,6 +108,7 @@ enum class Limit { kNone, kCap, kPerAddress };
 // Which limit `peer` would pass with one more connection, if any.
 Limit OverLimit(Guard& g, const std::string& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g.mu) {
   auto over = [&] {
+    g.mu.AssertHeld();  // called right here, under g.mu (for -Wthread-safety)
     if (g.limits.max_connections != 0 && g.open.size() >= g.limits.max_connections) {
       return Limit::kCap;
     }

@@ -77,6 +77,8 @@ absl::Status SqliteStore::WriteIntent(const IntentWrite& write) {
                         [&](const v1::Policy& p) { return p.name() == name; });
   };
   absl::Status s = InTransaction([&]() -> absl::Status {
+    mu_.AssertHeld();  // InTransaction runs `fn` under mu_ (for -Wthread-safety)
+    policy_mu_.AssertHeld();  // taken above, for the cache
     next = policies_;  // anew at each attempt: InTransaction may retry
     for (const v1::Policy& policy : write.put_policies) {
       v1::Policy p = policy;
@@ -128,6 +130,7 @@ absl::StatusOr<v1::Node> SqliteStore::CreateNode(const v1::Node& node) {
   n.clear_status();
   n.set_revision(1);
   absl::Status s = InTransaction([&]() -> absl::Status {
+    mu_.AssertHeld();  // InTransaction runs `fn` under mu_ (for -Wthread-safety)
     absl::StatusOr<v1::Node> old = ReadNode(*db_, n.name());
     if (old.ok()) return absl::AlreadyExistsError(absl::StrCat("node '", n.name(), "' already exists"));
     if (!absl::IsNotFound(old.status())) return old.status();
@@ -161,6 +164,7 @@ absl::StatusOr<v1::Node> SqliteStore::UpdateNode(const v1::Node& node,
   v1::Node n = node;
   n.clear_status();
   absl::Status s = InTransaction([&]() -> absl::Status {
+    mu_.AssertHeld();  // InTransaction runs `fn` under mu_ (for -Wthread-safety)
     absl::StatusOr<v1::Node> old = ReadNode(*db_, n.name());
     if (!old.ok()) return old.status();
     if (expected_revision != 0 && old->revision() != expected_revision) {
@@ -188,6 +192,7 @@ absl::StatusOr<uint64_t> SqliteStore::NextSpdRevision() {
   absl::MutexLock l(&mu_);
   uint64_t value = 0;
   absl::Status s = InTransaction([&]() -> absl::Status {
+    mu_.AssertHeld();  // InTransaction runs `fn` under mu_ (for -Wthread-safety)
     absl::StatusOr<SqliteStatement> read =
         db_->Prepare("SELECT next_value FROM sequences WHERE name = 'spd_revisions'");
     if (!read.ok()) return read.status();

@@ -244,6 +244,7 @@ absl::Status SqliteStore::Transact(absl::FunctionRef<absl::Status(AssociationTxn
   // more than write (AssociationStore promises one call).
   absl::Status s = InTransaction(
       [&]() {
+        mu_.AssertHeld();  // InTransaction runs `fn` under mu_ (for -Wthread-safety)
         SqliteAssociationTxn txn(db_.get(), sealer_);
         absl::Status result = fn(txn);
         // A database error fails the transaction even if `fn` swallowed it,
@@ -303,6 +304,7 @@ absl::StatusOr<absl::Time> SqliteStore::NextDeadline() {
 absl::Status SqliteStore::UpsertAgent(const AgentRecord& agent) {
   absl::MutexLock l(&mu_);
   return InTransaction([&]() -> absl::Status {
+    mu_.AssertHeld();  // InTransaction runs `fn` under mu_ (for -Wthread-safety)
     for (const char* sql : {"DELETE FROM agent_addresses WHERE node_name = ?",
                             "DELETE FROM agents WHERE node_name = ?"}) {
       absl::StatusOr<SqliteStatement> del = db_->Prepare(sql);
