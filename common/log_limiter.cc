@@ -31,4 +31,15 @@ std::optional<uint64_t> LogLimiter::Admit(absl::string_view key, Time now) {
   return held;
 }
 
+std::vector<std::pair<std::string, uint64_t>> LogLimiter::TakeHeldBack(Time now) {
+  std::vector<std::pair<std::string, uint64_t>> out;
+  absl::MutexLock l(&mu_);
+  for (auto& [key, w] : windows_) {
+    if (w.held_back == 0 || now - w.start < interval_) continue;
+    out.emplace_back(key, w.held_back);
+    w.held_back = 0;
+  }
+  return out;
+}
+
 }  // namespace ikeless

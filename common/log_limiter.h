@@ -13,6 +13,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
@@ -30,6 +32,10 @@ class LogLimiter {
   // nullopt: drop this line (counted). Else log it, with the returned count
   // of lines of this key held back since the last one that passed.
   std::optional<uint64_t> Admit(absl::string_view key, Time now);
+
+  // Keys whose interval has passed with lines held back, and how many
+  // (each reported once): so a burst that ends is still counted in the log.
+  std::vector<std::pair<std::string, uint64_t>> TakeHeldBack(Time now);
 
  private:
   struct Window {

@@ -21,5 +21,19 @@ TEST(LogLimiter, PassesSomeEachIntervalAndCountsTheRest) {
   EXPECT_FALSE(limiter.Admit("rejected 198.18.0.1", t0 + milliseconds(1002)).has_value());
 }
 
+TEST(LogLimiter, HeldBackLinesAreReportedWhenTheBurstEnds) {
+  LogLimiter limiter(1, milliseconds(1000));
+  const auto t0 = std::chrono::steady_clock::time_point();
+  EXPECT_TRUE(limiter.Admit("k", t0).has_value());
+  EXPECT_FALSE(limiter.Admit("k", t0).has_value());
+  EXPECT_FALSE(limiter.Admit("k", t0).has_value());
+  EXPECT_TRUE(limiter.TakeHeldBack(t0 + milliseconds(500)).empty());  // interval not over
+  auto held = limiter.TakeHeldBack(t0 + milliseconds(1000));
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_EQ(held[0], (std::pair<std::string, uint64_t>{"k", 2}));
+  EXPECT_TRUE(limiter.TakeHeldBack(t0 + milliseconds(2000)).empty());  // reported once
+  EXPECT_EQ(limiter.Admit("k", t0 + milliseconds(2000)), 0u);
+}
+
 }  // namespace
 }  // namespace ikeless

@@ -57,8 +57,9 @@ int Dispatcher::Deliver(const ProcessorOutput& out) {
     // those are limited per kind, the others per kind and subject (node).
     const bool row = !e.subject().empty() &&
                      e.subject().find_first_not_of("0123456789") == std::string::npos;
-    auto held = log_limiter_.Admit(row ? kind : absl::StrCat(kind, " ", e.subject()),
-                                   std::chrono::steady_clock::now());
+    auto held = row ? row_log_limiter_.Admit(kind, std::chrono::steady_clock::now())
+                    : node_log_limiter_.Admit(absl::StrCat(kind, " ", e.subject()),
+                                              std::chrono::steady_clock::now());
     if (!held.has_value()) continue;
     LogLine line = LogInfo(kind);
     line.Kv("subject", e.subject()).Kv("detail", e.detail());
@@ -85,6 +86,13 @@ void Dispatcher::OnInstalled(const std::vector<std::string>& addresses, uint64_t
 }
 
 void Dispatcher::ReleaseOverdue() {
+  // Lines the limiters held back, counted once their burst is over.
+  const auto steady = std::chrono::steady_clock::now();
+  for (LogLimiter* limiter : {&node_log_limiter_, &row_log_limiter_}) {
+    for (const auto& [key, count] : limiter->TakeHeldBack(steady)) {
+      LogInfo("log_lines_suppressed").Kv("event", key).Kv("count", count);
+    }
+  }
   std::vector<Waiting> due;
   {
     absl::MutexLock l(&mu_);

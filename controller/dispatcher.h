@@ -45,7 +45,8 @@ class Dispatcher {
   // `addresses`: sends a Distribution that waited for it.
   void OnInstalled(const std::vector<std::string>& addresses, uint64_t association_id);
 
-  // Sends the waiting Distributions whose install_wait has passed.
+  // Sends the waiting Distributions whose install_wait has passed, and logs
+  // how many event lines the limiters held back in bursts now over.
   void ReleaseOverdue();
   size_t waiting() const;
 
@@ -64,8 +65,11 @@ class Dispatcher {
   const Options options_;
   mutable absl::Mutex mu_;
   std::map<uint64_t, Waiting> waiting_ ABSL_GUARDED_BY(mu_);  // by association id
-  // Event log lines: 5 a second per kind and subject.
-  LogLimiter log_limiter_{5, std::chrono::seconds(1)};
+  // Event log lines: 5 a second per kind and node; row events (a new id
+  // per request in a flood) 50 a second per kind, enough for a policy
+  // change that rekeys many rows at once.
+  LogLimiter node_log_limiter_{5, std::chrono::seconds(1)};
+  LogLimiter row_log_limiter_{50, std::chrono::seconds(1)};
 };
 
 }  // namespace ikeless::controller
