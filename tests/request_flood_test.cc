@@ -54,9 +54,12 @@ TEST(RequestFloodTest, OneNodesFloodIsBoundedAndOthersStillSetUp) {
   ASSERT_TRUE(c.Hello("gw-c", {kC}));
   for (ScriptedAgent* s : {&a, &b, &c}) ASSERT_TRUE(s->Next().has_value());  // Welcome
 
-  constexpr int kRequests = 2000;
+  // Fewer than the controller queues for one stream (1,024): a node that
+  // sends faster than it reads its answers is cut off, which under a loaded
+  // CI machine would end this stream before every refusal is read.
+  constexpr int kRequests = 1000;
   for (int i = 0; i < kRequests; ++i) {
-    const std::string peer = absl::StrCat("198.18.", 128 + i / 250, ".", 1 + i % 250);
+    const std::string peer = absl::StrCat("198.18.", 128 + i / 250, ".", 1 + i % 250);  // fresh
     ASSERT_TRUE(a.Request(1000 + i, kA, peer, 1000 + i));
   }
   // Meanwhile another pair sets up: startup to C, C answers, both keyed.
