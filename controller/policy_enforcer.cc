@@ -109,26 +109,24 @@ absl::StatusOr<Enforcement> EnforcePolicies(storage::AssociationStore& associati
           continue;
         case RowVerdict::Action::kTearDown:
           if (absl::Status d = txn.Delete(row.id); !d.ok() && !absl::IsNotFound(d)) return d;
-          for (const std::string& side : {row.a.address, row.b.address}) {
-            v1::Teardown* t = teardowns[side].mutable_teardown();
-            t->add_association_ids(row.id);
-            t->set_reason(verdict.reason);
-          }
-          AddEvent(result.out, v1::Event::ASSOCIATION_TORN_DOWN, row.id,
-                   absl::StrCat(row.a.address, " <-> ", row.b.address, ": ", verdict.reason), now);
           ++result.torn_down;
           break;
         case RowVerdict::Action::kRekey:
-          for (const std::string& side : {row.a.address, row.b.address}) {
-            v1::RekeyNow* r = rekeys[side].mutable_rekey();
-            r->add_association_ids(row.id);
-            r->set_reason(verdict.reason);
-          }
-          AddEvent(result.out, v1::Event::ASSOCIATION_REKEYED, row.id,
-                   absl::StrCat(row.a.address, " <-> ", row.b.address, ": ", verdict.reason), now);
           ++result.rekeyed;
           break;
       }
+      // Both sides are told, one message per address listing every row.
+      const bool down = verdict.action == RowVerdict::Action::kTearDown;
+      auto tell = [&](auto* m) {
+        m->add_association_ids(row.id);
+        m->set_reason(verdict.reason);
+      };
+      for (const std::string& side : {row.a.address, row.b.address}) {
+        down ? tell(teardowns[side].mutable_teardown()) : tell(rekeys[side].mutable_rekey());
+      }
+      AddEvent(result.out, down ? v1::Event::ASSOCIATION_TORN_DOWN : v1::Event::ASSOCIATION_REKEYED,
+               row.id, absl::StrCat(row.a.address, " <-> ", row.b.address, ": ", verdict.reason),
+               now);
       result.impacts.push_back(ImpactOf(row, verdict));
     }
     return absl::OkStatus();
