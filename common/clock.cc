@@ -2,6 +2,12 @@
 
 namespace ikeless {
 
+absl::Time SystemClock::Monotonic() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return absl::UnixEpoch() + absl::DurationFromTimespec(ts);
+}
+
 SystemClock* SystemClock::Get() {
   static SystemClock* clock = new SystemClock;
   return clock;

@@ -3,6 +3,14 @@
 
 // Time source injected into every piece of logic that decides, so that
 // retransmission and lifetimes are tested without sleeping.
+//
+// Two readings: Now() is wall time, for what is compared with other
+// machines or stored (timestamps, rows that outlive the process);
+// Monotonic() only moves forward at one second per second and is what
+// every in-process deadline runs on (retransmissions, rekeys, SA
+// lifetimes, grace periods), so that an NTP step moves none of them.
+
+#include <time.h>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -14,26 +22,42 @@ namespace ikeless {
 class Clock {
  public:
   virtual ~Clock() = default;
+  // Wall time.
   virtual absl::Time Now() = 0;
+  // Monotonic time as an absl::Time from an arbitrary origin (the boot for
+  // SystemClock): compare and subtract only readings of the same clock.
+  virtual absl::Time Monotonic() = 0;
 };
 
-// The wall clock.
+// The wall clock and CLOCK_MONOTONIC.
 class SystemClock final : public Clock {
  public:
   absl::Time Now() override { return absl::Now(); }
+  absl::Time Monotonic() override;
   static SystemClock* Get();
 };
 
-// A clock that moves only when told to; for tests.
+// A clock that moves only when told to; for tests. Both readings start at
+// `start`; Advance() moves both, StepWall() only the wall time (what an NTP
+// step does).
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(absl::Time start = absl::FromUnixSeconds(1'800'000'000))
-      : now_(start) {}
+      : now_(start), monotonic_(start) {}
   absl::Time Now() override {
     absl::MutexLock l(&mu_);
     return now_;
   }
+  absl::Time Monotonic() override {
+    absl::MutexLock l(&mu_);
+    return monotonic_;
+  }
   void Advance(absl::Duration d) {
+    absl::MutexLock l(&mu_);
+    now_ += d;
+    monotonic_ += d;
+  }
+  void StepWall(absl::Duration d) {
     absl::MutexLock l(&mu_);
     now_ += d;
   }
@@ -41,6 +65,7 @@ class FakeClock final : public Clock {
  private:
   absl::Mutex mu_;
   absl::Time now_ ABSL_GUARDED_BY(mu_);
+  absl::Time monotonic_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace ikeless

@@ -20,6 +20,7 @@ namespace ikeless::controller::testing_fixture {
 class FixedClock : public Clock {
  public:
   absl::Time Now() override { return absl::FromUnixSeconds(1'800'000'000); }
+  absl::Time Monotonic() override { return Now(); }
 };
 
 inline v1::Node Node(const std::string& name, const std::string& address, const std::string& site) {

@@ -10,6 +10,7 @@ namespace {
 class FixedClock : public Clock {
  public:
   absl::Time Now() override { return absl::FromUnixSeconds(1'800'000'000); }
+  absl::Time Monotonic() override { return Now(); }
 };
 
 v1::Policy Mesh(v1::EncryptionAlgorithm enc = v1::ENCRYPTION_AES_GCM_16) {
