@@ -131,7 +131,7 @@ void AgentCore::AbsorbLocked(SetupOutput out, Work& work) {
 }
 
 void AgentCore::ScheduleRekeyRetryLocked(uint32_t spd_entry, EntryState& st) {
-  const absl::Time now = clock_->Now();
+  const absl::Time now = clock_->Monotonic();
   if (!st.soft_expired || !Alive(st.outbound, now)) return;
   st.rekey_retry_at = now + options_.rekey_retry;
   LogInfo("rekey_retry_scheduled")
@@ -164,6 +164,18 @@ void AgentCore::OnDatapathEvent(const DatapathEvent& event) {
           LogDebug("soft_expire_ignored").Kv("entry", event.spd_entry).Kv("spi", event.sa.spi);
           break;
         }
+        if (!st->next_outbound.empty()) {
+          // Successor keys: the peer has the next inbound SA installed
+          // already, so switch now whether or not the controller answers
+          // the rekey below, also when a rekey is already under way (a
+          // RekeyNow that has not landed yet) (DECISIONS 33). A repeated
+          // event switches once: the op names the SA it replaces.
+          Op op;
+          op.kind = Op::Kind::kSwitchOutbound;
+          op.spd_entry = event.spd_entry;
+          op.key = event.sa;
+          work.ops.push_back(std::move(op));
+        }
         if (st->soft_expired) break;  // already rekeying
         st->soft_expired = true;
         work.messages.push_back(SaEventFor(v1::SaEvent::EXPIRING, *st->outbound));
@@ -183,6 +195,16 @@ void AgentCore::OnDatapathEvent(const DatapathEvent& event) {
             st->outbound.reset();
             st->soft_expired = false;
             st->rekey_retry_at = absl::InfiniteFuture();
+            if (!st->next_outbound.empty()) {
+              // Its soft expiry never switched it (the event was lost, or
+              // the switch failed): the next successor still can.
+              Op op;
+              op.kind = Op::Kind::kSwitchOutbound;
+              op.spd_entry = event.spd_entry;
+              op.key = event.sa;
+              op.after_hard_expiry = true;
+              work.ops.push_back(std::move(op));
+            }
           }
           // A superseded one was replaced long ago: forgotten quietly.
           std::erase_if(st->superseded_outbound,
@@ -190,6 +212,12 @@ void AgentCore::OnDatapathEvent(const DatapathEvent& event) {
         } else if (st->inbound.has_value() && st->inbound->key == event.sa) {
           gone = std::move(st->inbound);
           st->inbound.reset();
+        } else if (auto sb = std::find_if(st->standby_inbound.begin(), st->standby_inbound.end(),
+                                          [&](const SaInfo& sa) { return sa.key == event.sa; });
+                   sb != st->standby_inbound.end()) {
+          // Its sender never switched to it in time (or the pair moved on).
+          gone = std::move(*sb);
+          st->standby_inbound.erase(sb);
         } else {
           auto it = std::find_if(st->retiring.begin(), st->retiring.end(),
                                  [&](const Retiring& r) { return r.sa.key == event.sa; });
@@ -266,8 +294,13 @@ void AgentCore::Tick() {
     absl::MutexLock l(&mu_);
     TakePendingLocked(work);
     AbsorbLocked(client_.Tick(), work);
-    const absl::Time now = clock_->Now();
+    const absl::Time now = clock_->Monotonic();
     for (auto& [id, st] : entries_) {
+      // A superseded outbound SA leaves at its hard expiry, which the
+      // datapath reports; one it never wrote (XFRM replaces an SA still
+      // waiting for its switch delay) is never reported: forget it here.
+      std::erase_if(st.superseded_outbound,
+                    [&](const SaInfo& sa) { return sa.hard_deadline <= now; });
       if (st.rekey_retry_at <= now) {
         st.rekey_retry_at = absl::InfiniteFuture();
         if (Alive(st.outbound, now) && !client_.InFlight(id)) {
@@ -294,7 +327,7 @@ void AgentCore::Tick() {
 
 absl::Time AgentCore::NextDeadline() const {
   absl::MutexLock l(&mu_);
-  if (!pending_.empty()) return clock_->Now();
+  if (!pending_.empty()) return clock_->Monotonic();
   absl::Time next = client_.NextDeadline();
   for (const auto& [id, st] : entries_) {
     next = std::min(next, st.rekey_retry_at);
@@ -331,6 +364,8 @@ std::optional<AgentCore::EntryStatus> AgentCore::Entry(uint32_t spd_entry) const
   s.outbound = it->second.outbound;
   s.inbound = it->second.inbound;
   for (const Retiring& r : it->second.retiring) s.retiring_inbound.push_back(r.sa);
+  s.standby_inbound = it->second.standby_inbound;
+  s.outbound_successors = it->second.next_outbound.size();
   s.soft_expired = it->second.soft_expired;
   s.rekey_retry_at = it->second.rekey_retry_at;
   return s;
@@ -362,6 +397,7 @@ std::vector<v1::SaReport> AgentCore::SaReports() const {
       for (const SaInfo& s : st.superseded_outbound) sas.emplace_back(datapath::Direction::kOutbound, s);
       if (st.inbound) sas.emplace_back(datapath::Direction::kInbound, *st.inbound);
       for (const Retiring& r : st.retiring) sas.emplace_back(datapath::Direction::kInbound, r.sa);
+      for (const SaInfo& s : st.standby_inbound) sas.emplace_back(datapath::Direction::kInbound, s);
     }
   }
   std::vector<v1::SaReport> out;

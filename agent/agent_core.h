@@ -37,6 +37,7 @@
 #include "agent/setup_client.h"
 #include "agent/spd_layout.h"
 #include "agent/spd_listener.h"
+#include "agent/successor_keys.h"
 #include "common/address.h"
 #include "common/clock.h"
 #include "common/random.h"
@@ -50,8 +51,9 @@ class AgentCore {
   struct Options {
     SetupClient::Options setup;
     // Each installed SA's soft lifetime is lowered by a random amount of up
-    // to this fraction of its hard lifetime, so that both ends rarely rekey
-    // at the same instant. 0 disables.
+    // to this fraction of the soft lifetime itself (at most 0.5,
+    // agent/lifetime_jitter.h), so that both ends rarely rekey at the same
+    // instant. 0 disables.
     double rekey_jitter = 0.10;
     // After a new pair is installed, the previous inbound SA keeps
     // accepting packets the peer sent before it switched, this long.
@@ -67,6 +69,8 @@ class AgentCore {
   };
 
   // An SA the core installed.
+  // Its times are Clock::Monotonic() readings: an NTP step moves no
+  // deadline.
   struct SaInfo {
     datapath::SaKey key;  // (destination, SPI)
     std::string source;
@@ -81,7 +85,13 @@ class AgentCore {
     std::optional<SaInfo> outbound;        // current
     std::optional<SaInfo> inbound;         // current
     std::vector<SaInfo> retiring_inbound;  // superseded; removed after the grace
-    bool soft_expired = false;             // the current outbound's soft lifetime passed
+    // Inbound successors of the current association, installed ahead
+    // (agent/successor_keys.h), next first.
+    std::vector<SaInfo> standby_inbound;
+    size_t outbound_successors = 0;        // left to switch to
+    // A rekey is owed: the current outbound's soft lifetime passed (or
+    // that of one a successor replaced, or the controller said RekeyNow).
+    bool soft_expired = false;
     absl::Time rekey_retry_at = absl::InfiniteFuture();
   };
 
@@ -140,7 +150,8 @@ class AgentCore {
   // SAs, and datapath work OnDatapathEvent() left behind.
   void Tick();
 
-  // When Tick() next has work, or InfiniteFuture.
+  // When Tick() next has work (a Clock::Monotonic() reading), or
+  // InfiniteFuture.
   absl::Time NextDeadline() const;
 
   // Introspection for tests and status.
@@ -167,17 +178,24 @@ class AgentCore {
     std::vector<SaInfo> superseded_outbound;
     std::optional<SaInfo> inbound;
     std::vector<Retiring> retiring;
+    // Successor keys (agent/successor_keys.h): the inbound ones installed
+    // ahead, the outbound ones to switch to at soft expiry.
+    std::vector<SaInfo> standby_inbound;
+    SuccessorKeys next_outbound;
     bool soft_expired = false;
     absl::Time rekey_retry_at = absl::InfiniteFuture();
     bool installing = false;  // a distribution is being installed now
   };
   // Datapath work decided under `mu_` and carried out without it.
   struct Op {
-    enum class Kind { kInstall, kDropHeld, kRemoveInbound };
+    // kSwitchOutbound: the entry's current outbound SA reached its soft
+    // lifetime; switch to the next successor (make-before-break).
+    enum class Kind { kInstall, kDropHeld, kRemoveInbound, kSwitchOutbound };
     Kind kind = Kind::kDropHeld;
     uint32_t spd_entry = 0;
     SetupResult setup;     // kInstall
-    datapath::SaKey key;   // kRemoveInbound
+    datapath::SaKey key;   // kRemoveInbound; kSwitchOutbound: the SA that soft-expired
+    bool after_hard_expiry = false;  // kSwitchOutbound: `key` is gone already
   };
   struct Work {
     std::vector<Op> ops;
@@ -224,6 +242,15 @@ class AgentCore {
   void Execute(Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void Install(Op& op, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
   void RemoveInbound(const Op& op, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_)
+      ABSL_LOCKS_EXCLUDED(mu_);
+  // agent_core_successors.cc: installs inbound `successors` ahead, adding
+  // each installed to `installed` (the caller removes them if it fails),
+  // and switches an entry's outbound SA to its next successor.
+  absl::Status InstallStandbyInbound(
+      uint32_t spd_entry, const google::protobuf::RepeatedPtrField<v1::SaParameters>& successors,
+      uint64_t association_id, std::vector<SaInfo>& installed)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_) ABSL_LOCKS_EXCLUDED(mu_);
+  void SwitchOutbound(const Op& op, Work& work) ABSL_EXCLUSIVE_LOCKS_REQUIRED(dp_mu_)
       ABSL_LOCKS_EXCLUDED(mu_);
   // Sends the messages; `wake`: calls the wake-up (not from Tick()).
   void Finish(Work& work, bool wake = true) ABSL_LOCKS_EXCLUDED(mu_);

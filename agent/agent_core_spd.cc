@@ -61,6 +61,14 @@ void AgentCore::TakeSas(uint32_t spd_entry, EntryState& st,
     removals.push_back({spd_entry, Direction::kInbound, std::move(r.sa)});
     return true;
   });
+  std::erase_if(st.standby_inbound, [&](SaInfo& sa) {
+    if (!pick(sa)) return false;
+    removals.push_back({spd_entry, Direction::kInbound, std::move(sa)});
+    return true;
+  });
+  SaInfo successors_of;
+  successors_of.association_id = st.next_outbound.association_id();
+  if (!st.next_outbound.empty() && pick(successors_of)) st.next_outbound.Clear();
 }
 
 absl::Status AgentCore::ReplaceSpd(std::vector<SpdEntry> spd) {

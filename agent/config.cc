@@ -103,6 +103,8 @@ absl::StatusOr<LoadedConfig> ParseConfig(const std::string& text, const std::str
   if (tls.server_name().empty()) c.mutable_tls()->set_server_name("ikeless-controller");
   if (c.setup().resend_interval_ms() == 0) c.mutable_setup()->set_resend_interval_ms(5000);
   if (c.setup().max_attempts() == 0) c.mutable_setup()->set_max_attempts(6);
+  if (!c.setup().has_successor_keys()) c.mutable_setup()->set_successor_keys(3);
+  if (c.setup().successor_keys() > 8) return Invalid(origin, "setup.successor_keys", "at most 8");
 
   for (int i = 0; i < c.spd_size(); ++i) {
     const v1::SpdRule& r = c.spd(i);

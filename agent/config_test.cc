@@ -21,6 +21,7 @@ TEST(AgentConfig, ParsesAndFillsDefaults) {
   EXPECT_EQ(c->config.esp().udp_port(), 4500u);
   EXPECT_EQ(c->config.esp().listen_address(), "198.18.0.1");
   EXPECT_EQ(c->config.setup().max_attempts(), 6u);
+  EXPECT_EQ(c->config.setup().successor_keys(), 3u);
   ASSERT_EQ(c->spd.size(), 2u);
   EXPECT_EQ(c->spd[0].id, 1u);
   EXPECT_EQ(c->spd[0].action, datapath::SpdEntry::Action::kProtect);
@@ -29,6 +30,16 @@ TEST(AgentConfig, ParsesAndFillsDefaults) {
   EXPECT_EQ(c->spd[1].name, "spd-2");
   EXPECT_EQ(c->spd[1].local_prefix, "198.18.0.1/32");
   EXPECT_EQ(c->spd[1].action, datapath::SpdEntry::Action::kBypass);
+}
+
+TEST(AgentConfig, SuccessorKeysCanBeTurnedOffAndAreBounded) {
+  auto off = ParseConfig(std::string(kGood) + "setup { successor_keys: 0 }", "a.conf");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->config.setup().successor_keys(), 0u);
+  auto many = ParseConfig(std::string(kGood) + "setup { successor_keys: 9 }", "a.conf");
+  ASSERT_FALSE(many.ok());
+  EXPECT_NE(many.status().message().find("setup.successor_keys: at most 8"), std::string::npos)
+      << many.status();
 }
 
 TEST(AgentConfig, XfrmBlockSelectsTheKernelDatapathWithDefaults) {

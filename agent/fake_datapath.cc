@@ -45,6 +45,12 @@ absl::Status FakeDatapath::InstallSa(uint32_t spd_entry, Direction direction,
   if (Reentrant()) return absl::InternalError("called from the event sink");
   absl::MutexLock l(&mu_);
   calls_.push_back({Call::Kind::kInstall, spd_entry, direction, sa.spi()});
+  if (auto g = fail_install_of_.find({static_cast<int>(direction), sa.spi()});
+      g != fail_install_of_.end()) {
+    absl::Status s = g->second;
+    fail_install_of_.erase(g);
+    return s;
+  }
   auto f = fail_next_install_.find(static_cast<int>(direction));
   if (f != fail_next_install_.end()) {
     absl::Status s = f->second;
@@ -111,6 +117,11 @@ void FakeDatapath::Raise(const datapath::DatapathEvent& event) {
 void FakeDatapath::FailNextInstall(Direction direction, absl::Status status) {
   absl::MutexLock l(&mu_);
   fail_next_install_[static_cast<int>(direction)] = std::move(status);
+}
+
+void FakeDatapath::FailInstallOf(Direction direction, uint32_t spi, absl::Status status) {
+  absl::MutexLock l(&mu_);
+  fail_install_of_[{static_cast<int>(direction), spi}] = std::move(status);
 }
 
 std::vector<FakeDatapath::Call> FakeDatapath::calls() const {

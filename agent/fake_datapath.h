@@ -61,6 +61,8 @@ class FakeDatapath final : public datapath::Datapath {
 
   // Makes the next InstallSa() for `direction` fail with `status`.
   void FailNextInstall(datapath::Direction direction, absl::Status status);
+  // Makes the next InstallSa() of (direction, SPI) fail with `status`.
+  void FailInstallOf(datapath::Direction direction, uint32_t spi, absl::Status status);
 
   std::vector<Call> calls() const;
   std::vector<std::string> CallStrings() const;  // "install in entry=1 spi=300"
@@ -82,6 +84,7 @@ class FakeDatapath final : public datapath::Datapath {
   std::vector<datapath::SpdEntry> policies_ ABSL_GUARDED_BY(mu_);
   std::map<std::tuple<int, std::string, uint32_t>, v1::SaParameters> sas_ ABSL_GUARDED_BY(mu_);
   std::map<int, absl::Status> fail_next_install_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<int, uint32_t>, absl::Status> fail_install_of_ ABSL_GUARDED_BY(mu_);
   std::function<void(const datapath::DatapathEvent&)> sink_ ABSL_GUARDED_BY(mu_);
   std::atomic<std::thread::id> sink_thread_{};
   std::atomic<int> reentrant_calls_{0};

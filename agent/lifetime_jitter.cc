@@ -13,12 +13,14 @@ uint64_t EffectiveSoftSeconds(const v1::Lifetime& lifetime) {
 void JitterSoftLifetime(v1::Lifetime* lifetime, double fraction, RandomSource& random) {
   const uint64_t hard = lifetime->hard_seconds();
   if (hard <= 1) return;  // no time limit, or no room for a soft one
-  uint64_t soft = std::min(EffectiveSoftSeconds(*lifetime), hard - 1);
+  // A soft limit at or past the hard one (a bad policy) still rekeys in time.
+  uint64_t soft = std::max<uint64_t>(std::min(EffectiveSoftSeconds(*lifetime), hard - 1), 1);
   if (fraction > 0) {
-    const double span = std::floor(static_cast<double>(hard) * std::min(fraction, 1.0));
-    const uint64_t max_jitter = static_cast<uint64_t>(span);
-    const uint64_t jitter = max_jitter == 0 ? 0 : random.Uniform(0, max_jitter);
-    soft = soft > jitter ? soft - jitter : 0;
+    // floor(f * soft) <= soft / 2: the subtraction cannot wrap, and the
+    // result stays >= (1 - f) * soft.
+    const double f = std::min(fraction, kMaxRekeyJitter);
+    const uint64_t max_jitter = static_cast<uint64_t>(std::floor(static_cast<double>(soft) * f));
+    if (max_jitter > 0) soft -= random.Uniform(0, max_jitter);
   }
   lifetime->set_soft_seconds(std::max<uint64_t>(soft, 1));
 }

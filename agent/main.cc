@@ -21,6 +21,7 @@
 #include "agent/datapath_factory.h"
 #include "agent/datapath_reporter.h"
 #include "agent/enrollment.h"
+#include "agent/hello_builder.h"
 #include "agent/netlink_route_table.h"
 #include "agent/route_sync.h"
 #include "agent/spd_layout.h"
@@ -51,10 +52,14 @@ int Fail(int code, const std::string& message) {
 }
 
 // Runs AgentCore::Tick at its deadlines (resends, deferred datapath work,
-// old-SA removal) until stopped.
+// old-SA removal) until stopped. `clock` must be the core's: its deadlines
+// are readings of that clock's Monotonic(), and the wait is the time left
+// to them, so an NTP step of the wall clock moves no wake-up.
 class Ticker {
  public:
-  explicit Ticker(ikeless::agent::AgentCore* core) : core_(core) {
+  explicit Ticker(ikeless::agent::AgentCore* core,
+                  ikeless::Clock* clock = ikeless::SystemClock::Get())
+      : core_(core), clock_(clock) {
     core_->SetWakeup([this] {
       absl::MutexLock l(&mu_);
       woken_ = true;
@@ -74,16 +79,20 @@ class Ticker {
   void Run() {
     while (true) {
       core_->Tick();
-      absl::Time wake = std::min(core_->NextDeadline(), absl::Now() + absl::Milliseconds(200));
+      // A relative wait, at most 200 ms (InfiniteFuture: nothing due).
+      const absl::Duration wait =
+          std::clamp(core_->NextDeadline() - clock_->Monotonic(), absl::ZeroDuration(),
+                     absl::Milliseconds(200));
       absl::MutexLock l(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || woken_; };
-      mu_.AwaitWithDeadline(absl::Condition(&ready), wake);
+      mu_.AwaitWithTimeout(absl::Condition(&ready), wait);
       if (stop_) return;
       woken_ = false;
     }
   }
 
   ikeless::agent::AgentCore* core_;
+  ikeless::Clock* clock_;
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
@@ -136,6 +145,23 @@ int main(int argc, char** argv) {
   for (const auto& a : config.addresses()) stream_options.hello.add_addresses(a);
   stream_options.hello.set_agent_version(kVersion);
   *stream_options.hello.mutable_capabilities() = (*datapath)->capabilities();
+  // At each (re)connect: what this process holds, for the controller's
+  // reconciliation (agent/hello_builder.h). The stream thread calls it
+  // before the first attempt only after the core exists (client.Start()).
+  stream_options.build_hello = [&core_ptr](const ikeless::v1::Hello& identity) {
+    std::vector<uint64_t> ids;
+    for (const ikeless::v1::SaReport& r : core_ptr->SaReports()) ids.push_back(r.association_id());
+    // And from the core's own view: an SA whose counters could not be read
+    // just now is still in use.
+    for (const ikeless::datapath::SpdEntry& e : core_ptr->Spd()) {
+      auto st = core_ptr->Entry(e.id);
+      if (!st.has_value()) continue;
+      if (st->outbound) ids.push_back(st->outbound->association_id);
+      if (st->inbound) ids.push_back(st->inbound->association_id);
+      for (const auto& r : st->retiring_inbound) ids.push_back(r.association_id);
+    }
+    return ikeless::agent::BuildHello(identity, ids, core_ptr->InFlightSetups());
+  };
   ikeless::agent::StreamClient::Handler handler;
   handler.on_connected = [&core_ptr] { core_ptr->OnConnected(); };
   handler.on_message = [&core_ptr](const ikeless::v1::ControllerMessage& m) {
@@ -155,6 +181,7 @@ int main(int argc, char** argv) {
   ikeless::agent::AgentCore::Options core_options;
   core_options.setup.resend_interval = absl::Milliseconds(config.setup().resend_interval_ms());
   core_options.setup.max_attempts = static_cast<int>(config.setup().max_attempts());
+  core_options.setup.successor_keys = static_cast<int>(config.setup().successor_keys());
   // The controller's own address is always bypassed (when it is one).
   core_options.controller_address = ikeless::agent::ControllerAddressOf(config.controller());
   if (!core_options.controller_address.has_value() &&

@@ -4,6 +4,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "agent/spd_match.h"
 #include "common/log.h"
@@ -18,6 +19,31 @@ constexpr uint32_t kMaxSpi = std::numeric_limits<uint32_t>::max();
 // Random draws before giving up on finding a free SPI (with 2^32 - 256
 // values and a few thousand in use this is never reached).
 constexpr int kSpiDraws = 64;
+
+// Successors are one level deep and, inbound, on the SPIs we reserved, in
+// order: a controller that says otherwise gets none of them used (the
+// peer would send where we do not receive).
+void KeepReservedSuccessors(const std::vector<uint32_t>& reserved, v1::Distribution& d) {
+  auto drop_all = [&] {
+    for (v1::SaParameters* sa : {d.mutable_inbound(), d.mutable_outbound()}) {
+      for (v1::SaParameters& s : *sa->mutable_successors()) WipeKeys(&s);
+      sa->clear_successors();
+    }
+  };
+  const auto& in = d.inbound().successors();
+  bool ok = in.size() == d.outbound().successors_size() &&
+            static_cast<size_t>(in.size()) <= reserved.size();
+  for (int i = 0; ok && i < in.size(); ++i) {
+    ok = in[i].spi() == reserved[i] && in[i].successors_size() == 0 &&
+         d.outbound().successors(i).successors_size() == 0;
+  }
+  if (!ok) {
+    LogWarning("successors_ignored")
+        .Kv("request_id", d.request_id())
+        .Kv("reason", "successor SAs do not match the SPIs reserved for them");
+    drop_all();
+  }
+}
 
 }  // namespace
 
@@ -65,6 +91,7 @@ v1::SaRequest SetupClient::RequestFor(uint32_t spd_entry, const Setup& setup) co
   // Which of several entries toward one peer this is (requester's view).
   r.mutable_traffic()->set_local(e->local_prefix);
   r.mutable_traffic()->set_remote(e->remote_prefix);
+  for (uint32_t spi : setup.successor_spis) r.add_successor_spis(spi);
   return r;
 }
 
@@ -93,9 +120,9 @@ std::optional<uint32_t> SetupClient::NewSpi(const std::set<uint32_t>& excluded) 
 }
 
 void SetupClient::ReleaseSpi(uint32_t spi) {
-  // A setup still in flight keeps its SPI: only installed ones are released.
+  // A setup still in flight keeps its SPIs: only installed ones are released.
   for (const auto& [entry, setup] : setups_) {
-    if (setup.spi == spi) return;
+    if (setup.spi == spi || absl::c_linear_search(setup.successor_spis, spi)) return;
   }
   spis_in_use_.erase(spi);
 }
@@ -138,10 +165,17 @@ SetupOutput SetupClient::Begin(uint32_t spd_entry, SetupTrigger trigger) {
     return out;
   }
   setup.spi = *spi;
+  // Successor SPIs: as many as can be had; fewer only shortens how long the
+  // node can rekey without the controller.
+  for (int i = 0; i < std::min(options_.successor_keys, 8); ++i) {
+    std::optional<uint32_t> next = NewSpi({});
+    if (!next) break;
+    setup.successor_spis.push_back(*next);
+  }
   setup.request_id = NewRequestId({});
   // S43: the first send; the resends follow every interval.
   setup.attempts = 1;
-  setup.next_send = clock_->Now() + options_.resend_interval;
+  setup.next_send = clock_->Monotonic() + options_.resend_interval;
   LogInfo("setup_started")
       .Kv("entry", spd_entry)
       .Kv("trigger", SetupTriggerName(trigger))
@@ -206,6 +240,7 @@ SetupResult SetupClient::Fail(std::map<uint32_t, Setup>::iterator it, absl::Stat
   r.status = std::move(status);
   r.error = error;
   spis_in_use_.erase(it->second.spi);
+  for (uint32_t spi : it->second.successor_spis) spis_in_use_.erase(spi);
   setups_.erase(it);
   LogWarning("setup_failed")
       .Kv("entry", r.spd_entry)
@@ -242,6 +277,8 @@ SetupOutput SetupClient::OnDistribution(const v1::Distribution& d) {
   SetupResult r = ResultOf(it->first, it->second.trigger, it->second.packet_waiting,
                            it->second.request_id, it->second.spi);
   r.distribution = d;
+  r.successor_spis = it->second.successor_spis;
+  KeepReservedSuccessors(r.successor_spis, r.distribution);
   LogInfo("setup_done")
       .Kv("entry", r.spd_entry)
       .Kv("trigger", SetupTriggerName(r.trigger))
@@ -273,7 +310,7 @@ SetupOutput SetupClient::ReplaceSpd(std::vector<SpdEntry> spd, const std::set<ui
 
 SetupOutput SetupClient::Tick() {
   SetupOutput out;
-  const absl::Time now = clock_->Now();
+  const absl::Time now = clock_->Monotonic();
   for (auto it = setups_.begin(); it != setups_.end();) {
     Setup& s = it->second;
     if (s.next_send > now) {

@@ -50,8 +50,12 @@ struct SetupResult {
   bool packet_waiting = false;
   uint64_t request_id = 0;
   uint32_t spi = 0;  // our inbound SPI of the last request
+  // The inbound SPIs reserved for successor SAs (DECISIONS 33); on success
+  // they belong to the caller like `spi`, used or not.
+  std::vector<uint32_t> successor_spis;
   // OK: `distribution` holds both directions' SA parameters (S45/S57) and
   // the inbound SPI now belongs to the caller (see SetupClient::ReleaseSpi).
+  // Its successors are those whose SPIs match successor_spis, in order.
   // Otherwise why the setup failed; `error` is the controller's code when
   // it said so, CODE_UNSPECIFIED for six silent tries or a local failure.
   absl::Status status;
@@ -81,7 +85,7 @@ struct SetupInfo {
   uint32_t spi = 0;
   int attempts = 0;         // sends of the current id and SPI (S43)
   int conflict_rounds = 0;  // S48 re-choices so far
-  absl::Time next_send;     // next resend, or the failure after the last one
+  absl::Time next_send;     // next resend, or the failure after the last one (monotonic)
 };
 
 class SetupClient {
@@ -97,6 +101,10 @@ class SetupClient {
     uint64_t first_request_id = 1;
     // S48: CONFLICT rounds allowed per setup before it fails.
     int max_conflict_rounds = 8;
+    // Successor SAs to ask for in each request (SaRequest.successor_spis,
+    // DECISIONS 33): how many times the node can switch to fresh keys on
+    // its own while the controller is away. 0 asks for none; at most 8.
+    int successor_keys = 3;
   };
 
   // `spd` must pass ValidateSpd() (agent/spd_match.h).
@@ -140,7 +148,8 @@ class SetupClient {
   // SPI. Does not count as a try and does not move the schedule.
   SetupOutput ResendAll();
 
-  // When Tick() next has work, or InfiniteFuture.
+  // When Tick() next has work (a Clock::Monotonic() reading), or
+  // InfiniteFuture.
   absl::Time NextDeadline() const;
 
   // SPIs: the client chooses every inbound SPI of the node and keeps it
@@ -161,9 +170,10 @@ class SetupClient {
     bool packet_waiting = false;
     uint64_t request_id = 0;
     uint32_t spi = 0;
+    std::vector<uint32_t> successor_spis;
     int attempts = 0;
     int conflict_rounds = 0;
-    absl::Time next_send;
+    absl::Time next_send;  // Clock::Monotonic()
   };
 
   // S42, with the entry's inner prefixes as SaRequest.traffic.

@@ -49,7 +49,7 @@ SetupOutput SetupClient::OnError(const v1::SetupError& error) {
       s.request_id = NewRequestId(ids);
       ++s.conflict_rounds;
       s.attempts = 1;  // a fresh request: its own six tries
-      s.next_send = clock_->Now() + options_.resend_interval;
+      s.next_send = clock_->Monotonic() + options_.resend_interval;
       LogInfo("setup_conflict")
           .Kv("entry", it->first)
           .Kv("old_request_id", old_id)

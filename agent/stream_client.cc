@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/reconnect_backoff.h"
 #include "common/log.h"
 #include "common/secret.h"
 
@@ -106,7 +107,12 @@ void StreamClient::WriteLoop(
 }
 
 void StreamClient::Run() {
-  absl::Duration backoff = options_.min_backoff;
+  ReconnectBackoff::Options backoff_options;
+  backoff_options.min = options_.min_backoff;
+  backoff_options.max = options_.max_backoff;
+  backoff_options.refused_min = options_.refused_min_backoff;
+  backoff_options.refused_max = options_.refused_max_backoff;
+  ReconnectBackoff backoff(backoff_options);
   while (true) {
     grpc::ClientContext context;
     uint64_t generation;
@@ -119,7 +125,9 @@ void StreamClient::Run() {
     NewChannel();
     auto stream = stub_->Session(&context);
     v1::AgentMessage hello;
-    *hello.mutable_hello() = options_.hello;
+    // Built now: what the agent holds at this attempt, not at start.
+    *hello.mutable_hello() =
+        options_.build_hello ? options_.build_hello(options_.hello) : options_.hello;
     bool welcomed = false;
     if (stream->Write(hello)) {
       {
@@ -132,7 +140,6 @@ void StreamClient::Run() {
       while (stream->Read(&m)) {
         if (m.has_welcome() && !welcomed) {
           welcomed = true;
-          backoff = options_.min_backoff;
           {
             absl::MutexLock l(&mu_);
             connected_ = true;
@@ -158,16 +165,18 @@ void StreamClient::Run() {
       context_ = nullptr;
       if (stopping_) return;
     }
-    // Jittered exponential backoff: a restarted controller is not hit by
-    // the whole fleet in the same millisecond.
-    absl::Duration wait = backoff / 2 + absl::Microseconds(random_->Uniform(
-                                            0, absl::ToInt64Microseconds(backoff / 2)));
+    // Jittered exponential backoff (reconnect_backoff.h): a returning
+    // controller is found within ~1 s, not by the whole fleet in the same
+    // millisecond, and a refusal is not hammered.
+    const ReconnectBackoff::Outcome outcome = ReconnectBackoff::Classify(
+        static_cast<absl::StatusCode>(status.error_code()), status.error_message(), welcomed);
+    absl::Duration wait = backoff.Next(outcome, *random_);
     (welcomed ? LogWarning("controller_disconnected") : LogWarning("controller_unreachable"))
         .Kv("controller", options_.target)
         .Kv("code", static_cast<int>(status.error_code()))
         .Kv("error", status.error_message())
+        .Kv("refused", outcome == ReconnectBackoff::Outcome::kRefused)
         .Kv("retry_ms", absl::ToInt64Milliseconds(wait));
-    backoff = std::min(backoff * 2, options_.max_backoff);
     absl::MutexLock l(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
   }

@@ -4,7 +4,8 @@
 // The agent's end of AgentService.Session: keeps one stream open to the
 // controller, says Hello first, reconnects with jittered exponential
 // backoff when the stream ends, and hands every ControllerMessage to the
-// agent core. Installed SAs keep working while it is away.
+// agent core. Installed SAs keep working while it is away. The backoff's
+// numbers and why: agent/reconnect_backoff.h.
 
 #include <deque>
 #include <functional>
@@ -29,8 +30,16 @@ class StreamClient final : public ControllerLink {
   struct Options {
     std::string target;                               // host:port
     v1::Hello hello;
-    absl::Duration min_backoff = absl::Milliseconds(200);
-    absl::Duration max_backoff = absl::Seconds(10);
+    // Called before each attempt with `hello`; returns the Hello to send,
+    // with what the agent holds now (reconciliation, issue #12). Empty:
+    // `hello` as it is.
+    std::function<v1::Hello(const v1::Hello&)> build_hello;
+    // agent/reconnect_backoff.h: unreachable controller 100 ms .. 1 s, full
+    // jitter; a refusal 1 s .. 30 s.
+    absl::Duration min_backoff = absl::Milliseconds(100);
+    absl::Duration max_backoff = absl::Seconds(1);
+    absl::Duration refused_min_backoff = absl::Seconds(1);
+    absl::Duration refused_max_backoff = absl::Seconds(30);
     size_t max_queued = 1024;
     // Mutual TLS (common/tls_credentials.h); empty files = plain text.
     TlsFiles tls;

@@ -119,6 +119,7 @@ absl::StatusOr<ControllerProcess> ControllerProcess::Start(
                                    "--listen=127.0.0.1:0",
                                    "--insecure",
                                    "--max_rows_per_pair=0",
+                                   "--max_rows_per_pair_total=0",
                                    "--max_connections_per_address=0",
                                    "--max_requests_per_second=0",
                                    "--max_half_open_per_address=0",

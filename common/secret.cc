@@ -14,6 +14,7 @@ void WipeKeys(v1::SaParameters* sa) {
   WipeString(sa->mutable_encryption_key());
   WipeString(sa->mutable_integrity_key());
   WipeString(sa->mutable_salt());
+  for (v1::SaParameters& next : *sa->mutable_successors()) WipeKeys(&next);
 }
 
 void WipeKeys(v1::ControllerMessage* m) {

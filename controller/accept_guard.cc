@@ -20,6 +20,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 namespace ikeless::controller {
@@ -54,6 +55,10 @@ Guard& G() {
   return *g;
 }
 
+// The sweep and log intervals are this process's own: monotonic, so that an
+// NTP step neither stops the sweeps nor floods the log.
+absl::Time MonotonicNow() { return SystemClock::Get()->Monotonic(); }
+
 int RawAccept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   return static_cast<int>(syscall(SYS_accept4, fd, addr, len, flags));
 }
@@ -85,13 +90,13 @@ void Sweep(Guard& g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g.mu) {
     }
     it = g.open.erase(it);
   }
-  g.last_sweep = absl::Now();
+  g.last_sweep = MonotonicNow();
 }
 
 // One line per second at most while refusing, with the totals so far: a
 // flood must not flood the log too.
 void LogRefusal(Guard& g, const char* why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g.mu) {
-  const absl::Time now = absl::Now();
+  const absl::Time now = MonotonicNow();
   if (now - g.last_log < absl::Seconds(1)) return;
   g.last_log = now;
   LogWarning("connection_refused")
@@ -120,7 +125,7 @@ Limit OverLimit(Guard& g, const std::string& peer) ABSL_EXCLUSIVE_LOCKS_REQUIRED
     }
     return Limit::kNone;
   };
-  if (over() != Limit::kNone && absl::Now() - g.last_sweep > absl::Milliseconds(100)) Sweep(g);
+  if (over() != Limit::kNone && MonotonicNow() - g.last_sweep > absl::Milliseconds(100)) Sweep(g);
   return over();
 }
 

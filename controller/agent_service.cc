@@ -243,6 +243,7 @@ class SessionReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
     // The certificate, not the message, says who this is; and it must still
     // stand (revoked or expired since the stream opened: checked again here,
     // and every second by the controller for registered sessions).
+    if (s.ok()) s = ValidateHelloReport(hello);
     if (s.ok()) s = AuthorizeHello(*caller_, hello.node_name(), *addresses);
     if (s.ok()) s = CheckStanding(*caller_, service_->revocations_, absl::Now());
     if (!s.ok()) {
@@ -256,6 +257,8 @@ class SessionReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
     node_name_ = hello.node_name();
     addresses_ = *addresses;
     drops_early_esp_ = hello.capabilities().drops_early_esp();
+    // Rows opened from here on send their startup to this stream (S23).
+    const absl::Time registered = service_->clock_->Now();
     auto replaced = service_->registry_->Register(self_);
     if (!replaced.ok()) {
       LogWarning("hello_refused").Kv("node", node_name_).Kv("reason", replaced.status().message());
@@ -295,7 +298,33 @@ class SessionReactor final : public grpc::ServerBidiReactor<grpc::ByteBuffer, gr
     // Then the node's SPD, as a snapshot (DESIGN.md: "a snapshot after
     // Welcome, then deltas").
     if (service_->intent_ != nullptr) service_->intent_->OnConnected(node_name_);
+    // Then what the table and the agent disagree on, and the startups that
+    // waited for this node: after the SPD, which the agent needs to answer
+    // a RequestStartup (S52).
+    if (service_->reconciler_ != nullptr) Reconcile(hello, registered);
     return true;
+  }
+
+  // Issue #12: rows no SA of this node uses are retired, SAs the table no
+  // longer knows are removed, pending startups go now. Counts only in the
+  // log line, never keys.
+  void Reconcile(const v1::Hello& hello, absl::Time registered) {
+    auto r = service_->reconciler_->OnHello(addresses_, hello, registered);
+    if (!r.ok()) {
+      // The rows stay; the hard lifetime still ends them.
+      LogError("reconcile_failed").Kv("node", node_name_).Kv("error", r.status().message());
+      return;
+    }
+    service_->dispatcher_->Deliver(r->out);
+    LogInfo("agent_reconciled")
+        .Kv("node", node_name_)
+        .Kv("reported", hello.reconcile())
+        .Kv("installed", static_cast<uint64_t>(hello.installed_associations_size()))
+        .Kv("in_flight", static_cast<uint64_t>(hello.in_flight_size()))
+        .Kv("retired", r->retired)
+        .Kv("abandoned", r->abandoned)
+        .Kv("unknown_sas", r->unknown_sas)
+        .Kv("startups", r->startups);
   }
 
   void HandleRequest(const v1::SaRequest& request) {
@@ -377,7 +406,7 @@ AgentServiceImpl::AgentServiceImpl(Options options, RequestProcessor* processor,
       revocations_(revocations) {}
 
 bool AgentServiceImpl::TakeRequestBudget(const std::string& node) {
-  const auto now = std::chrono::steady_clock::now();
+  const absl::Time now = clock_->Monotonic();  // an interval: NTP steps must not refill
   absl::MutexLock l(&budgets_mu_);
   auto it = budgets_.find(node);
   if (it == budgets_.end()) {

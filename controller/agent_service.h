@@ -16,6 +16,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "controller/association_reconciler.h"
 #include "controller/dispatcher.h"
 #include "controller/event_hub.h"
 #include "common/log_limiter.h"
@@ -61,6 +62,11 @@ class AgentServiceImpl final
   // request path alone).
   void set_intent(IntentService* intent) { intent_ = intent; }
 
+  // Reconciles each Hello's report with the association table and pushes
+  // the startups waiting for the node (association_reconciler.h). Null:
+  // neither (tests of the request path alone).
+  void set_reconciler(AssociationReconciler* reconciler) { reconciler_ = reconciler; }
+
   // Ends the streams older than Options::hello_timeout that have not said
   // Hello; returns how many. The controller calls it every second.
   int CloseStreamsWithoutHello();
@@ -76,6 +82,7 @@ class AgentServiceImpl final
   Clock* clock_;
   const RevocationList* revocations_;
   IntentService* intent_ = nullptr;
+  AssociationReconciler* reconciler_ = nullptr;
   // Request budgets by node name: a node that reconnects (or opens a second
   // stream) keeps its budget.
   absl::Mutex budgets_mu_;

@@ -56,6 +56,9 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   if (absl::Status l = s->intent_->Load(); !l.ok()) return l;
   s->agent_service_->set_intent(s->intent_.get());
   s->policy_service_->set_intent(s->intent_.get());
+  s->reconciler_ = std::make_unique<AssociationReconciler>(s->store_.get(), clock);
+  s->agent_service_->set_reconciler(s->reconciler_.get());
+  s->policy_service_->set_association_deleter(s->reconciler_.get(), s->dispatcher_.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   // Reflection describes the whole API to anyone who connects; offer it on
@@ -154,20 +157,27 @@ void ControllerServer::CheckRevocations() {
 }
 
 void ControllerServer::TimerLoop() {
-  absl::Time next_revocation_check = absl::Now();
+  // The revocation check's interval and the sleeps are this process's own:
+  // monotonic time and relative waits, so an NTP step neither skips the
+  // checks nor holds the loop for hours (issue #12 point 4). The
+  // processor's deadlines are wall time: they are stored with the rows,
+  // which outlive the process.
+  Clock* const clock = SystemClock::Get();
+  absl::Time next_revocation_check = clock->Monotonic();
   absl::MutexLock l(&mu_);
   while (!stopping_) {
-    if (absl::Now() >= next_revocation_check) {
+    if (clock->Monotonic() >= next_revocation_check) {
       mu_.Unlock();
       CheckRevocations();
       mu_.Lock();
-      next_revocation_check = absl::Now() + absl::Seconds(1);
+      next_revocation_check = clock->Monotonic() + absl::Seconds(1);
     }
-    absl::Time wake = absl::Now() + options_.max_timer_sleep;
+    absl::Duration sleep = options_.max_timer_sleep;
     mu_.Unlock();
     dispatcher_->ReleaseOverdue();
     auto deadline = processor_->NextDeadline();
-    if (deadline.ok() && *deadline <= absl::Now()) {
+    const absl::Time wall = clock->Now();
+    if (deadline.ok() && *deadline <= wall) {
       auto out = processor_->Tick();
       if (out.ok()) {
         dispatcher_->Deliver(*out);
@@ -177,12 +187,12 @@ void ControllerServer::TimerLoop() {
       // Storage trouble: retry after the usual sleep, not in a hot loop.
       LogError("timer_failed").Kv("error", out.status().message());
       mu_.Lock();
-      mu_.AwaitWithDeadline(absl::Condition(&stopping_), wake);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), sleep);
       continue;
     }
-    if (deadline.ok()) wake = std::min(wake, *deadline);
+    if (deadline.ok()) sleep = std::min(sleep, *deadline - wall);
     mu_.Lock();
-    mu_.AwaitWithDeadline(absl::Condition(&stopping_), wake);
+    mu_.AwaitWithTimeout(absl::Condition(&stopping_), sleep);
   }
 }
 

@@ -18,6 +18,7 @@
 #include "common/random.h"
 #include "common/tls_credentials.h"
 #include "controller/agent_service.h"
+#include "controller/association_reconciler.h"
 #include "controller/dispatcher.h"
 #include "controller/enrollment_service.h"
 #include "controller/enrollment_tokens.h"
@@ -107,6 +108,7 @@ class ControllerServer {
   std::unique_ptr<RequestProcessor> processor_;
   std::unique_ptr<Dispatcher> dispatcher_;
   std::unique_ptr<IntentService> intent_;
+  std::unique_ptr<AssociationReconciler> reconciler_;
   std::unique_ptr<AgentServiceImpl> agent_service_;
   std::unique_ptr<PolicyServiceImpl> policy_service_;
   std::unique_ptr<grpc::Server> server_;

@@ -42,7 +42,7 @@ int Dispatcher::Deliver(const ProcessorOutput& out) {
       if (peer != nullptr && peer->drops_early_esp()) {
         absl::MutexLock l(&mu_);
         waiting_[o.message.distribution().association_id()] =
-            Waiting{o, clock_->Now() + options_.install_wait};
+            Waiting{o, clock_->Monotonic() + options_.install_wait};
         continue;
       }
     }
@@ -96,7 +96,7 @@ void Dispatcher::ReleaseOverdue() {
   std::vector<Waiting> due;
   {
     absl::MutexLock l(&mu_);
-    const absl::Time now = clock_->Now();
+    const absl::Time now = clock_->Monotonic();
     for (auto it = waiting_.begin(); it != waiting_.end();) {
       if (it->second.deadline > now) {
         ++it;

@@ -9,7 +9,9 @@
 // INSTALLED for that association — but only when the peer's datapath drops
 // ESP that arrives before its inbound SA (kernel XFRM). The engine keeps
 // such packets, so engine peers get both Distributions at once, as before.
-// If the peer never reports, the held one goes after `install_wait`.
+// If the peer never reports, the held one goes after `install_wait`, an
+// interval of this process and so on the clock's Monotonic() reading: an
+// NTP step neither sends it early nor holds it for hours.
 
 #include <cstdint>
 #include <map>
@@ -53,7 +55,7 @@ class Dispatcher {
  private:
   struct Waiting {
     Outgoing outgoing;  // wipes its keys when dropped
-    absl::Time deadline;
+    absl::Time deadline;  // a Monotonic() reading
   };
   bool Send(const Outgoing& o);
   // A Distribution for the same association and node is waiting.

@@ -29,8 +29,11 @@ ABSL_FLAG(absl::Duration, startup_interval, absl::Seconds(5),
           "interval between RequestStartup repetitions (S23)");
 ABSL_FLAG(uint32_t, startup_attempts, 6, "RequestStartups before PEER_UNREACHABLE (S24)");
 ABSL_FLAG(uint32_t, max_rows_per_pair, 16,
-          "associations one node may hold with one peer (live SAs, rekeys, pending "
-          "requests); 0 = no limit (benchmarks)");
+          "associations one node may hold with one peer that can still be used (live SAs, "
+          "pending requests; rows a rekey replaced do not count); 0 = no limit (benchmarks)");
+ABSL_FLAG(uint32_t, max_rows_per_pair_total, 256,
+          "associations of one pair of nodes, replaced ones included (they live until their "
+          "lifetime ends); 0 = no limit (benchmarks)");
 ABSL_FLAG(int32_t, max_message_bytes, 1024 * 1024,
           "largest accepted gRPC message (a whole fleet file for plan/apply)");
 ABSL_FLAG(absl::Duration, sqlite_checkpoint_interval, absl::ZeroDuration(),
@@ -140,6 +143,7 @@ int main(int argc, char** argv) {
   }
   options.processor.startup_interval = absl::GetFlag(FLAGS_startup_interval);
   options.processor.max_rows_per_pair = absl::GetFlag(FLAGS_max_rows_per_pair);
+  options.processor.max_rows_per_pair_total = absl::GetFlag(FLAGS_max_rows_per_pair_total);
   options.processor.startup_attempts = absl::GetFlag(FLAGS_startup_attempts);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   for (auto [flag, value] : {std::pair{"--handshake_timeout", absl::GetFlag(FLAGS_handshake_timeout)},

@@ -208,6 +208,29 @@ grpc::Status PolicyServiceImpl::GetAssociation(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
+grpc::Status PolicyServiceImpl::DeleteAssociation(grpc::ServerContext* context,
+                                                  const v1::DeleteAssociationRequest* request,
+                                                  v1::DeleteAssociationResponse* response) {
+  if (grpc::Status a = Authorize(context); !a.ok()) return a;
+  if (deleter_ == nullptr || dispatcher_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "association delete is not enabled");
+  }
+  if (request->id() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must not be 0");
+  auto caller = CallerOf(context->auth_context().get(), require_client_certificates_);
+  const std::string by = caller.ok() && !caller->name.empty() ? caller->name : "operator";
+  storage::AssociationRow row;
+  auto out = deleter_->Delete(request->id(), absl::StrCat("operator ", by), &row);
+  if (!out.ok()) return ToGrpc(out.status());
+  dispatcher_->Deliver(*out);
+  LogInfo("association_deleted")
+      .Kv("association", request->id())
+      .Kv("a", row.a.address)
+      .Kv("b", row.b.address)
+      .Kv("by", by);
+  *response->mutable_association() = ToAssociation(row);
+  return grpc::Status::OK;
+}
+
 grpc::Status PolicyServiceImpl::ListAgents(grpc::ServerContext* context, const v1::ListAgentsRequest*,
                                            v1::ListAgentsResponse* response) {
   if (grpc::Status a = Authorize(context); !a.ok()) return a;

@@ -8,6 +8,8 @@
 
 #include "absl/functional/function_ref.h"
 #include "common/clock.h"
+#include "controller/association_reconciler.h"
+#include "controller/dispatcher.h"
 #include "controller/enrollment_tokens.h"
 #include "controller/event_hub.h"
 #include "controller/intent_service.h"
@@ -41,6 +43,8 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
                                 v1::ListAssociationsResponse*) override;
   grpc::Status GetAssociation(grpc::ServerContext*, const v1::GetAssociationRequest*,
                               v1::Association*) override;
+  grpc::Status DeleteAssociation(grpc::ServerContext*, const v1::DeleteAssociationRequest*,
+                                 v1::DeleteAssociationResponse*) override;
   grpc::Status ListAgents(grpc::ServerContext*, const v1::ListAgentsRequest*,
                           v1::ListAgentsResponse*) override;
   grpc::Status WatchEvents(grpc::ServerContext*, const v1::WatchEventsRequest*,
@@ -65,6 +69,13 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
   // through it. Null: nodes are unavailable and changes reach only new
   // requests (tests of the policy store alone).
   void set_intent(IntentService* intent) { intent_ = intent; }
+
+  // Enables DeleteAssociation: `deleter` decides, `dispatcher` tells the
+  // nodes. Without them it is UNIMPLEMENTED.
+  void set_association_deleter(AssociationReconciler* deleter, Dispatcher* dispatcher) {
+    deleter_ = deleter;
+    dispatcher_ = dispatcher;
+  }
 
   // Enables CreateEnrollmentToken (the controller holds a CA).
   void set_enrollment_tokens(EnrollmentTokens* tokens) { tokens_ = tokens; }
@@ -91,6 +102,8 @@ class PolicyServiceImpl final : public v1::PolicyService::Service {
   const RevocationList* revocations_;
   EnrollmentTokens* tokens_ = nullptr;
   IntentService* intent_ = nullptr;
+  AssociationReconciler* deleter_ = nullptr;
+  Dispatcher* dispatcher_ = nullptr;
 };
 
 // The operator's view of a row: everything but the keys.

@@ -6,6 +6,7 @@
 #include "absl/strings/str_join.h"
 #include "common/address.h"
 #include "common/algorithms.h"
+#include "common/lifetime_rules.h"
 
 namespace ikeless::controller {
 namespace {
@@ -18,17 +19,29 @@ absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
 
-// soft = 0 means "90 % of hard"; otherwise soft must be below hard.
+// soft = 0 means "90 % of hard" (DerivedSoftLimit); otherwise soft must be
+// below hard, and not so far below that its rekeys pile up rows
+// (kMaxSoftLifetimesPerHard, common/lifetime_rules.h).
 absl::Status NormalizePair(uint64_t* soft, uint64_t hard, absl::string_view soft_name,
                            absl::string_view hard_name) {
   if (hard == 0) {
     if (*soft != 0) return Invalid(soft_name, absl::StrCat("needs ", hard_name));
     return absl::OkStatus();
   }
-  if (*soft == 0) *soft = std::max<uint64_t>(1, hard - hard / 10);
+  if (*soft == 0) *soft = DerivedSoftLimit(hard);
   if (*soft >= hard) {
     return Invalid(soft_name, absl::StrCat("must be below ", hard_name, " (", *soft,
                                            " >= ", hard, ")"));
+  }
+  // soft * k < hard, rounded up rather than multiplied: byte limits may
+  // be near 2^64.
+  const uint64_t least = hard / kMaxSoftLifetimesPerHard + (hard % kMaxSoftLifetimesPerHard != 0);
+  if (*soft < least) {
+    return Invalid(soft_name,
+                   absl::StrCat("must be at least 1/", kMaxSoftLifetimesPerHard, " of ", hard_name,
+                                " (", *soft, " < ", hard, "/", kMaxSoftLifetimesPerHard,
+                                "): each soft expiry is a rekey and a new row kept until the "
+                                "hard lifetime"));
   }
   return absl::OkStatus();
 }
@@ -101,6 +114,12 @@ absl::Status NormalizeAlgorithms(v1::Policy* p, std::vector<std::string>* warnin
 
 absl::Status NormalizeLifetime(v1::Lifetime* l) {
   if (l->hard_seconds() == 0) return Invalid("lifetime.hard_seconds", "must be > 0");
+  if (l->hard_seconds() < kMinHardLifetimeSeconds) {
+    return Invalid("lifetime.hard_seconds",
+                   absl::StrCat("must be at least ", kMinHardLifetimeSeconds, " (",
+                                l->hard_seconds(), " < ", kMinHardLifetimeSeconds,
+                                "): a rekey must have time to complete before the SA dies"));
+  }
   if (l->hard_seconds() > kMaxLifetimeSeconds) {
     return Invalid("lifetime.hard_seconds", absl::StrCat("must be at most ", kMaxLifetimeSeconds,
                                                          " (one year)"));

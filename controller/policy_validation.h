@@ -16,7 +16,10 @@ namespace ikeless::controller {
 
 // Validates `policy` in place and fills defaults (ESP, tunnel,
 // aes-gcm-16/128, soft lifetime 90 % of hard, replay window 128). Canonical
-// address spelling. Server-set fields (revision, times) are cleared.
+// address spelling. Lifetimes that cannot work are refused
+// (common/lifetime_rules.h): a hard lifetime under 8 s, a soft limit not
+// below its hard one or under 1/32 of it. Server-set fields
+// (revision, times) are cleared.
 // `warnings` receives one line per legacy algorithm accepted by opt-in.
 absl::Status NormalizePolicy(v1::Policy* policy, std::vector<std::string>* warnings);
 

@@ -166,5 +166,78 @@ TEST(PolicyValidation, ActionDefaultsToProtectAndUnknownIsRefused) {
   EXPECT_NE(s.message().find("action"), std::string::npos) << s;
 }
 
+
+// Issue #12: lifetimes that cannot work are refused, each error naming the
+// field and why.
+TEST(NormalizePolicy, RefusesLifetimesThatCannotWork) {
+  auto lifetime = [](uint64_t hard, uint64_t soft) {
+    return ErrorOf([=](v1::Policy& p) {
+      p.mutable_lifetime()->set_hard_seconds(hard);
+      p.mutable_lifetime()->set_soft_seconds(soft);
+    });
+  };
+  // Too short for a rekey to complete.
+  EXPECT_EQ(lifetime(5, 0),
+            "lifetime.hard_seconds: must be at least 8 (5 < 8): a rekey must have time to "
+            "complete before the SA dies");
+  EXPECT_NE(lifetime(1, 0).find("lifetime.hard_seconds: must be at least 8"), std::string::npos);
+  // Soft not below hard.
+  EXPECT_EQ(lifetime(3600, 3600),
+            "lifetime.soft_seconds: must be below lifetime.hard_seconds (3600 >= 3600)");
+  EXPECT_NE(lifetime(60, 90).find("lifetime.soft_seconds: must be below"), std::string::npos);
+  // Soft so far below hard that rekeys would pile up rows: the issue's
+  // 1h/25s; its 24h/1h is an ordinary policy and passes.
+  EXPECT_EQ(lifetime(3600, 25),
+            "lifetime.soft_seconds: must be at least 1/32 of lifetime.hard_seconds (25 < "
+            "3600/32): each soft expiry is a rekey and a new row kept until the hard lifetime");
+  EXPECT_EQ(lifetime(86400, 3600), "");
+  EXPECT_NE(lifetime(64, 1).find("must be at least 1/32"), std::string::npos);  // 1 * 32 < 64
+  // The same rule for byte and packet limits: each soft one is a rekey too.
+  EXPECT_NE(ErrorOf([](v1::Policy& p) {
+              p.mutable_lifetime()->set_hard_bytes(1'000'000);
+              p.mutable_lifetime()->set_soft_bytes(1'000);
+            }).find("lifetime.soft_bytes: must be at least 1/32 of lifetime.hard_bytes"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf([](v1::Policy& p) {
+              p.mutable_lifetime()->set_hard_packets(1'000);
+              p.mutable_lifetime()->set_soft_packets(10);
+            }).find("lifetime.soft_packets: must be at least 1/32"),
+            std::string::npos);
+  // No overflow near 2^64.
+  EXPECT_EQ(ErrorOf([](v1::Policy& p) {
+              p.mutable_lifetime()->set_hard_bytes(~uint64_t{0});
+              p.mutable_lifetime()->set_soft_bytes(~uint64_t{0} / 2);
+            }),
+            "");
+}
+
+// The lifetimes our own tests and examples use stay valid, and the derived
+// soft lifetime of the shortest hard one passes the rules it derives from.
+TEST(NormalizePolicy, AcceptsTheLifetimesInUse) {
+  struct Case {
+    uint64_t hard, soft, want_soft;
+  };
+  for (const Case& c : {Case{8, 4, 4},         // tests/vm/guest.sh
+                        Case{10, 6, 6},        // tests/e2e/tunnel_test.sh
+                        Case{120, 0, 108},     // tests/e2e/spd_push_test.sh
+                        Case{3600, 0, 3240},   // ipsecctl's default
+                        Case{86400, 21600, 21600},  // exactly a quarter
+                        Case{8, 0, 7},         // derived: 90 %, at least 1 s below
+                        Case{9, 0, 8},
+                        Case{31'536'000, 0, 28'382'400}}) {
+    v1::Policy p = Valid();
+    p.mutable_lifetime()->set_hard_seconds(c.hard);
+    p.mutable_lifetime()->set_soft_seconds(c.soft);
+    std::vector<std::string> warnings;
+    absl::Status s = NormalizePolicy(&p, &warnings);
+    ASSERT_TRUE(s.ok()) << c.hard << "/" << c.soft << ": " << s;
+    EXPECT_EQ(p.lifetime().soft_seconds(), c.want_soft) << c.hard;
+    // Normalising again changes nothing (what a stored policy goes through).
+    v1::Policy again = p;
+    ASSERT_TRUE(NormalizePolicy(&again, &warnings).ok());
+    EXPECT_EQ(again.lifetime().soft_seconds(), c.want_soft);
+  }
+}
+
 }  // namespace
 }  // namespace ikeless::controller

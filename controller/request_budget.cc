@@ -4,10 +4,10 @@
 
 namespace ikeless::controller {
 
-bool RequestBudget::Take(Time now) {
+bool RequestBudget::Take(absl::Time now) {
   if (options_.per_second <= 0) return true;
   if (now > last_) {
-    const double seconds = std::chrono::duration<double>(now - last_).count();
+    const double seconds = absl::ToDoubleSeconds(now - last_);
     tokens_ = std::min(options_.burst, tokens_ + seconds * options_.per_second);
     last_ = now;
   }

@@ -1,30 +1,46 @@
 #include "controller/request_budget.h"
 
+#include "common/clock.h"
 #include "gtest/gtest.h"
 
 namespace ikeless::controller {
 namespace {
 
-using std::chrono::milliseconds;
-
 TEST(RequestBudget, BurstThenRate) {
-  const auto t0 = std::chrono::steady_clock::time_point();
-  RequestBudget budget({/*per_second=*/10, /*burst=*/5}, t0);
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(budget.Take(t0)) << i;
-  EXPECT_FALSE(budget.Take(t0));
-  EXPECT_FALSE(budget.Take(t0 + milliseconds(50)));  // half a token
-  EXPECT_TRUE(budget.Take(t0 + milliseconds(100)));
-  EXPECT_FALSE(budget.Take(t0 + milliseconds(100)));
+  FakeClock clock;
+  RequestBudget budget({/*per_second=*/10, /*burst=*/5}, clock.Monotonic());
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(budget.Take(clock.Monotonic())) << i;
+  EXPECT_FALSE(budget.Take(clock.Monotonic()));
+  clock.Advance(absl::Milliseconds(50));
+  EXPECT_FALSE(budget.Take(clock.Monotonic()));  // half a token
+  clock.Advance(absl::Milliseconds(50));
+  EXPECT_TRUE(budget.Take(clock.Monotonic()));
+  EXPECT_FALSE(budget.Take(clock.Monotonic()));
   // Idle time refills up to the burst, not beyond.
-  const auto later = t0 + milliseconds(60'000);
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(budget.Take(later)) << i;
-  EXPECT_FALSE(budget.Take(later));
+  clock.Advance(absl::Minutes(1));
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(budget.Take(clock.Monotonic())) << i;
+  EXPECT_FALSE(budget.Take(clock.Monotonic()));
 }
 
 TEST(RequestBudget, ZeroRateIsUnlimited) {
-  const auto t0 = std::chrono::steady_clock::time_point();
-  RequestBudget budget({0, 0}, t0);
-  for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(budget.Take(t0));
+  FakeClock clock;
+  RequestBudget budget({0, 0}, clock.Monotonic());
+  for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(budget.Take(clock.Monotonic()));
+}
+
+// Issue #12 point 4: an NTP step, forward or back, neither refills an
+// empty bucket nor stops the refill; real time still does.
+TEST(RequestBudget, NtpStepNeitherRefillsNorStalls) {
+  for (absl::Duration step : {absl::Hours(2), -absl::Hours(2)}) {
+    FakeClock clock;
+    RequestBudget budget({/*per_second=*/10, /*burst=*/5}, clock.Monotonic());
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(budget.Take(clock.Monotonic()));
+    clock.StepWall(step);
+    EXPECT_FALSE(budget.Take(clock.Monotonic())) << "an NTP step of " << step << " refilled it";
+    clock.Advance(absl::Milliseconds(100));
+    EXPECT_TRUE(budget.Take(clock.Monotonic())) << "after a step of " << step;
+    EXPECT_FALSE(budget.Take(clock.Monotonic()));
+  }
 }
 
 }  // namespace

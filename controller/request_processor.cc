@@ -1,10 +1,14 @@
 #include "controller/request_processor.h"
 
+#include <algorithm>
+#include <tuple>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "common/address.h"
+#include "common/lifetime_rules.h"
 #include "common/secret.h"
+#include "controller/pair_rows.h"
 #include "controller/policy_validation.h"
 #include "controller/sa_generator.h"
 
@@ -17,6 +21,34 @@ using storage::AssociationTxn;
 
 // RFC 4303 §2.1: SPI 0 is reserved for local use, 1-255 by IANA.
 constexpr uint32_t kMinSpi = 256;
+// Successor SAs per direction and row (DECISIONS 33): each is a fresh key
+// the agents hold until they switch to it, so there are few.
+constexpr size_t kMaxSuccessors = 8;
+
+// The successor SPIs a request reserves: a few, none reserved by RFC 4303
+// and none used twice (the receiver tells its SAs apart by SPI alone).
+absl::Status ValidateSuccessorSpis(const v1::SaRequest& r) {
+  if (static_cast<size_t>(r.successor_spis_size()) > kMaxSuccessors) {
+    return absl::InvalidArgumentError(absl::StrCat("request.successor_spis: at most ",
+                                                   kMaxSuccessors, " (got ",
+                                                   r.successor_spis_size(), ")"));
+  }
+  for (int i = 0; i < r.successor_spis_size(); ++i) {
+    const uint32_t spi = r.successor_spis(i);
+    const std::string field = absl::StrCat("request.successor_spis[", i, "]");
+    if (spi < kMinSpi) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": ", spi, " is reserved (RFC 4303 §2.1: 0 and 1-255)"));
+    }
+    if (spi == r.spi()) return absl::InvalidArgumentError(absl::StrCat(field, ": equals request.spi"));
+    for (int j = 0; j < i; ++j) {
+      if (r.successor_spis(j) == spi) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ": repeats successor_spis[", j, "]"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
 
 // Checks and canonicalises a request; the error names the field.
 absl::Status NormalizeRequest(v1::SaRequest* r) {
@@ -41,6 +73,7 @@ absl::Status NormalizeRequest(v1::SaRequest* r) {
         "request.peer: must be of the same address family as request.source");
   }
   if (auto s = ValidateSelector(r->selector(), "request.selector"); !s.ok()) return s;
+  if (auto s = ValidateSuccessorSpis(*r); !s.ok()) return s;
   // The inner prefixes: both or neither, canonical CIDR of one family.
   v1::TrafficPrefixes* t = r->mutable_traffic();
   if (t->local().empty() != t->remote().empty()) {
@@ -78,6 +111,10 @@ std::pair<const AssociationSide*, const AssociationSide*> Sides(const Associatio
   return {&row.b, &row.a};
 }
 
+}  // namespace
+
+Outgoing::~Outgoing() { WipeKeys(&message); }
+
 v1::ControllerMessage StartupFor(const AssociationRow& row) {
   v1::ControllerMessage m;
   v1::RequestStartup* s = m.mutable_startup();
@@ -89,10 +126,6 @@ v1::ControllerMessage StartupFor(const AssociationRow& row) {
   s->mutable_traffic()->set_remote(row.a_prefix);
   return m;
 }
-
-}  // namespace
-
-Outgoing::~Outgoing() { WipeKeys(&message); }
 
 v1::ControllerMessage DistributionFor(const AssociationRow& row, absl::string_view side_address) {
   auto [self, other] = Sides(row, side_address);
@@ -233,11 +266,37 @@ absl::Status RequestProcessor::Establish(AssociationTxn& txn, AssociationRow& ro
   row.b_to_a = std::move(*b_to_a);
   WipeKeys(&*a_to_b);
   WipeKeys(&*b_to_a);
+  row.b.successor_spis.assign(r.successor_spis().begin(), r.successor_spis().end());
+  // Successor keys (DECISIONS 33): as many generations as both receivers
+  // reserved SPIs for, each direction on its receiver's SPIs, so that the
+  // agents can keep rekeying while the controller is away.
+  const v1::Lifetime& lifetime = row.policy.lifetime();
+  const size_t successors =
+      lifetime.hard_seconds() == 0
+          ? 0
+          : std::min({row.a.successor_spis.size(), row.b.successor_spis.size(), kMaxSuccessors});
+  for (size_t i = 0; i < successors; ++i) {
+    for (auto [sa, from, to, spi] :
+         {std::tuple{&*row.a_to_b, &row.a, &row.b, row.b.successor_spis[i]},
+          std::tuple{&*row.b_to_a, &row.b, &row.a, row.a.successor_spis[i]}}) {
+      auto next = MakeSaParameters(row.policy, row.selector, from->address, to->address, spi,
+                                   *random_);
+      if (!next.ok()) return next.status();
+      *sa->add_successors() = *next;
+      WipeKeys(&*next);
+    }
+  }
   const absl::Time now = clock_->Now();
   row.establish_time = now;
   // The row lives as long as the SA (source: "measure a time same as the
-  // term of validity ... deletes the entry").
-  row.expire_time = now + absl::Seconds(row.policy.lifetime().hard_seconds());
+  // term of validity ... deletes the entry"), and with successors as long
+  // as the last of them may be in use: each starts at most one soft
+  // lifetime (and a little slack) after the one before.
+  const uint64_t soft = lifetime.soft_seconds() != 0 ? lifetime.soft_seconds()
+                                                     : DerivedSoftLimit(lifetime.hard_seconds());
+  row.expire_time =
+      now + absl::Seconds(lifetime.hard_seconds() +
+                          (successors == 0 ? 0 : successors * soft + SuccessorSlackSeconds(successors)));
   row.next_startup_time = absl::InfiniteFuture();  // S24: the peer answered
   if (absl::Status s = txn.Update(row); !s.ok()) return s;
   // S11: both nodes at once, each with its own request id. A opened the
@@ -254,18 +313,28 @@ absl::Status RequestProcessor::Establish(AssociationTxn& txn, AssociationRow& ro
 
 absl::Status RequestProcessor::Open(AssociationTxn& txn, const v1::SaRequest& r,
                                     ProcessorOutput& out) {
-  auto held = options_.max_rows_per_pair == 0
-                  ? absl::StatusOr<std::vector<storage::SideEntry>>(std::vector<storage::SideEntry>())
-                  : txn.ListEntries(r.source(), r.peer());
-  if (!held.ok()) return held.status();
-  if (options_.max_rows_per_pair != 0 && held->size() >= options_.max_rows_per_pair) {
-    out.messages.emplace_back(
-        r.source(), ErrorFor(r, v1::SetupError::RESOURCE_EXHAUSTED,
-                             absl::StrCat(r.source(), " already holds ", held->size(),
-                                          " associations with ", r.peer())));
-    AddEvent(out, v1::Event::REQUEST_REJECTED, r.source(),
-             absl::StrCat("RESOURCE_EXHAUSTED peer=", r.peer()));
-    return absl::OkStatus();
+  // Rows a rekey or a restarted agent's fresh setup replaced do not count
+  // (controller/pair_rows.h).
+  if (options_.max_rows_per_pair != 0 || options_.max_rows_per_pair_total != 0) {
+    auto rows = txn.ListRows(r.source(), r.peer());
+    if (!rows.ok()) return rows.status();
+    const size_t held = RowsHeld(*rows, r.source());
+    std::string refusal;
+    if (options_.max_rows_per_pair != 0 && held >= options_.max_rows_per_pair) {
+      refusal = absl::StrCat(r.source(), " already holds ", held, " associations with ", r.peer());
+    } else if (options_.max_rows_per_pair_total != 0 &&
+               rows->size() >= options_.max_rows_per_pair_total) {
+      refusal = absl::StrCat(r.source(), " and ", r.peer(), " have ", rows->size(),
+                             " associations, superseded ones included, until their lifetimes "
+                             "end (ipsecctl assoc delete removes them)");
+    }
+    if (!refusal.empty()) {
+      out.messages.emplace_back(
+          r.source(), ErrorFor(r, v1::SetupError::RESOURCE_EXHAUSTED, std::move(refusal)));
+      AddEvent(out, v1::Event::REQUEST_REJECTED, r.source(),
+               absl::StrCat("RESOURCE_EXHAUSTED peer=", r.peer()));
+      return absl::OkStatus();
+    }
   }
   if (options_.max_half_open_per_address != 0) {
     auto waiting = txn.CountHalfOpen(r.source());
@@ -311,6 +380,7 @@ absl::Status RequestProcessor::Open(AssociationTxn& txn, const v1::SaRequest& r,
   const absl::Time now = clock_->Now();
   AssociationRow row;
   row.a = {r.source(), r.id(), r.spi()};
+  row.a.successor_spis.assign(r.successor_spis().begin(), r.successor_spis().end());
   row.b = {r.peer(), 0, 0};
   row.selector = r.selector();
   row.a_prefix = r.traffic().local();

@@ -56,10 +56,17 @@ class RequestProcessor {
     absl::Duration startup_interval = absl::Seconds(5);  // S23: "every 5 s"
     uint32_t startup_attempts = 6;                        // S24: "six times"
     size_t timer_batch = 256;  // rows handled per Tick() transaction
-    // Rows one node may hold for one peer (live SAs, rekeys, half-open
-    // requests). A node looping requests with fresh ids cannot grow the
-    // table or flood its peer with startups beyond this.
+    // Rows one node may hold for one peer that can still be used (live SAs,
+    // half-open requests; superseded rows do not count,
+    // controller/pair_rows.h). A node looping requests with fresh ids
+    // cannot grow the table or flood its peer with startups beyond this.
     size_t max_rows_per_pair = 16;  // 0 = no limit
+    // All rows of one pair, superseded ones included, which live on until
+    // their lifetime (and successor keys' time) ends: a node whose installs
+    // keep failing, or a hostile one, rekeying in a loop would otherwise
+    // grow the table without bound. With soft >= hard/32 a healthy pair
+    // keeps under 50 per rule.
+    size_t max_rows_per_pair_total = 256;  // 0 = no limit
     // Half-open rows one address may have opened (S22) at once. Naming a
     // fresh peer in every request (any address under a prefix policy)
     // otherwise grows the table without bound: measured, 31,915 rows in
@@ -108,6 +115,9 @@ class RequestProcessor {
 // its own request id, its outbound SA (the peer's SPI) and inbound SA.
 v1::ControllerMessage DistributionFor(const storage::AssociationRow& row,
                                       absl::string_view side_address);
+
+// S23: the RequestStartup for a half-open row, to its b side.
+v1::ControllerMessage StartupFor(const storage::AssociationRow& row);
 
 // A SetupError reply to `request`.
 v1::ControllerMessage ErrorFor(const v1::SaRequest& request, v1::SetupError::Code code,

@@ -145,6 +145,33 @@ TEST_F(DispatcherOrderTest, SilentPeerDoesNotBlockForever) {
   EXPECT_EQ(a_->sent.size(), 1u);
 }
 
+// Issue #12 point 4: install_wait is an interval of this process. An NTP
+// step, either way, neither sends the held Distribution before the peer
+// installed (keys on the wire before the kernel peer can take them) nor
+// holds it past its second.
+TEST_F(DispatcherOrderTest, NtpStepFiresNoInstallWaitFallback) {
+  b_->drops_early = true;
+  d_.Deliver(Pair());
+  clock_.StepWall(absl::Hours(2));
+  d_.ReleaseOverdue();
+  EXPECT_TRUE(a_->sent.empty()) << "sent early after a step forward";
+  clock_.StepWall(-absl::Hours(4));
+  clock_.Advance(absl::Milliseconds(999));
+  d_.ReleaseOverdue();
+  EXPECT_TRUE(a_->sent.empty());
+  clock_.Advance(absl::Milliseconds(1));
+  d_.ReleaseOverdue();
+  EXPECT_EQ(a_->sent.size(), 1u) << "held past install_wait after a step back";
+  // Held while the wall clock is two hours behind, released on time.
+  d_.Deliver(Pair());
+  clock_.StepWall(absl::Hours(2));
+  d_.ReleaseOverdue();
+  EXPECT_EQ(a_->sent.size(), 1u);
+  clock_.Advance(absl::Seconds(1));
+  d_.ReleaseOverdue();
+  EXPECT_EQ(a_->sent.size(), 2u);
+}
+
 TEST(EventHub, SlowSubscriberLosesOldestAndCountsThem) {
   EventHub hub(/*capacity_per_subscriber=*/2);
   auto sub = hub.Subscribe();

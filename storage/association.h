@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/time.h"
 #include "proto/policy.pb.h"
@@ -17,9 +19,16 @@ namespace ikeless::storage {
 // "SPI". request_id == 0 means that side has not asked yet (S22 leaves the
 // peer's side blank).
 struct AssociationSide {
+  AssociationSide() = default;
+  AssociationSide(std::string address, uint64_t request_id, uint32_t spi)
+      : address(std::move(address)), request_id(request_id), spi(spi) {}
+
   std::string address;  // canonical text
   uint64_t request_id = 0;
   uint32_t spi = 0;     // the SPI this side receives on
+  // The SPIs this side reserved for successor SAs (SaRequest.successor_spis):
+  // kept from S22 until S10 makes the successors.
+  std::vector<uint32_t> successor_spis;
   bool filled() const { return request_id != 0; }
 };
 

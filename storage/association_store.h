@@ -57,6 +57,12 @@ class AssociationTxn {
   virtual absl::StatusOr<std::vector<SideEntry>> ListEntries(
       absl::string_view source, absl::string_view peer) = 0;
 
+  // Every row with `address` on one side and, unless `peer` is empty, `peer`
+  // on the other, by id: what a node's Hello is reconciled against, and the
+  // rows the per-pair cap weighs.
+  virtual absl::StatusOr<std::vector<AssociationRow>> ListRows(absl::string_view address,
+                                                               absl::string_view peer) = 0;
+
   // Rows `opener` opened (S22) that still wait for their peer (S9): what a
   // node flooding requests to fresh peers piles up.
   virtual absl::StatusOr<uint64_t> CountHalfOpen(absl::string_view opener) = 0;

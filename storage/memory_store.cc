@@ -60,6 +60,18 @@ class MemoryStore::Txn final : public AssociationTxn {
     return std::nullopt;
   }
 
+  absl::StatusOr<std::vector<AssociationRow>> ListRows(absl::string_view address,
+                                                       absl::string_view peer) override {
+    std::vector<AssociationRow> out;
+    for (const auto& [_, row] : rows_) {
+      if ((row.a.address == address && (peer.empty() || row.b.address == peer)) ||
+          (row.b.address == address && (peer.empty() || row.a.address == peer))) {
+        out.push_back(row);
+      }
+    }
+    return out;
+  }
+
   absl::StatusOr<uint64_t> CountHalfOpen(absl::string_view opener) override {
     uint64_t n = 0;
     for (const auto& [_, row] : rows_) n += row.a.address == opener && !row.b.filled();

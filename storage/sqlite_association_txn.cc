@@ -97,6 +97,26 @@ absl::StatusOr<std::optional<AssociationRow>> SqliteAssociationTxn::FindHalfOpen
   return FindOne(*stmt);
 }
 
+absl::StatusOr<std::vector<AssociationRow>> SqliteAssociationTxn::ListRows(
+    absl::string_view address, absl::string_view peer) {
+  if (!failure_.ok()) return failure_;
+  // Each arm is led by an indexed column (associations_by_a_request,
+  // associations_by_b_request); ? = '' matches every peer.
+  absl::StatusOr<SqliteStatement> stmt =
+      db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS
+                   " FROM associations"
+                   " WHERE (a_address = ? AND (? = '' OR b_address = ?))"
+                   " OR (b_address = ? AND (? = '' OR a_address = ?))"
+                   " ORDER BY id");
+  if (!stmt.ok()) return Fail(stmt.status());
+  for (int side : {0, 3}) {
+    stmt->BindText(side + 1, address);
+    stmt->BindText(side + 2, peer);
+    stmt->BindText(side + 3, peer);
+  }
+  return FindAll(*stmt);
+}
+
 absl::StatusOr<uint64_t> SqliteAssociationTxn::CountHalfOpen(absl::string_view opener) {
   if (!failure_.ok()) return failure_;
   // An index led by a_address (associations_by_a_request) narrows to the
@@ -161,7 +181,7 @@ absl::StatusOr<uint64_t> SqliteAssociationTxn::Insert(const AssociationRow& row)
   absl::StatusOr<SqliteStatement> insert =
       db_->Prepare("INSERT INTO associations (" IKELESS_ASSOCIATION_COLUMNS
                    ")"
-                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   if (!insert.ok()) return Fail(insert.status());
   insert->BindInt64(1, static_cast<int64_t>(id));
   s = BindAssociation(row, id, 2, sealer_, &blobs, &policy, *insert);
@@ -179,11 +199,11 @@ absl::Status SqliteAssociationTxn::Update(const AssociationRow& row) {
       " b_address = ?, b_request_id = ?, b_spi = ?, selector_protocol = ?,"
       " selector_port = ?, policy = ?, a_to_b = ?, b_to_a = ?, create_time = ?,"
       " establish_time = ?, expire_time = ?, next_startup_time = ?, startups_sent = ?,"
-      " a_prefix = ?, b_prefix = ?"
+      " a_prefix = ?, b_prefix = ?, a_successor_spis = ?, b_successor_spis = ?"
       " WHERE id = ?");
   if (!stmt.ok()) return Fail(stmt.status());
   absl::Status s = BindAssociation(row, row.id, 1, sealer_, &blobs, &policy, *stmt);
-  stmt->BindInt64(19, static_cast<int64_t>(row.id));
+  stmt->BindInt64(21, static_cast<int64_t>(row.id));
   if (s.ok()) s = stmt->Run();
   if (!s.ok()) return Fail(s);
   if (db_->changes() == 0) return NotFound(row.id);

@@ -39,6 +39,8 @@ class SqliteAssociationTxn final : public AssociationTxn {
       absl::string_view opener, absl::string_view other, const v1::Selector& selector,
       absl::string_view opener_prefix, absl::string_view other_prefix) override;
   absl::StatusOr<uint64_t> CountHalfOpen(absl::string_view opener) override;
+  absl::StatusOr<std::vector<AssociationRow>> ListRows(absl::string_view address,
+                                                       absl::string_view peer) override;
   absl::StatusOr<std::vector<SideEntry>> ListEntries(absl::string_view source,
                                                      absl::string_view peer) override;
   absl::StatusOr<uint64_t> Insert(const AssociationRow& row) override;

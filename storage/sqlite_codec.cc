@@ -4,7 +4,10 @@
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/secret.h"
 
 namespace ikeless::storage {
@@ -16,6 +19,25 @@ constexpr int64_t kFuture = std::numeric_limits<int64_t>::max();
 // uint64 ids and revisions keep all 64 bits in a signed INTEGER column.
 int64_t ToColumn(uint64_t v) { return static_cast<int64_t>(v); }
 uint64_t FromColumn(int64_t v) { return static_cast<uint64_t>(v); }
+
+// Successor SPIs as decimal numbers separated by commas ("" for none): a
+// handful per row, read only at S10 and never searched.
+std::string SpiListToColumn(const std::vector<uint32_t>& spis) {
+  return absl::StrJoin(spis, ",");
+}
+
+absl::StatusOr<std::vector<uint32_t>> SpiListFromColumn(absl::string_view text) {
+  std::vector<uint32_t> out;
+  if (text.empty()) return out;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    uint32_t spi = 0;
+    if (!absl::SimpleAtoi(part, &spi)) {
+      return absl::DataLossError(absl::StrCat("successor SPI list '", text, "' does not parse"));
+    }
+    out.push_back(spi);
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -124,6 +146,8 @@ absl::Status BindAssociation(const AssociationRow& row, uint64_t id, int first,
   stmt.BindInt64(i++, row.startups_sent);
   stmt.BindText(i++, row.a_prefix);
   stmt.BindText(i++, row.b_prefix);
+  stmt.BindText(i++, SpiListToColumn(row.a.successor_spis));
+  stmt.BindText(i++, SpiListToColumn(row.b.successor_spis));
   return absl::OkStatus();
 }
 
@@ -157,6 +181,13 @@ absl::Status ReadAssociation(const SqliteStatement& stmt, const KeySealer* seale
   row->startups_sent = static_cast<uint32_t>(stmt.ColumnInt64(16));
   row->a_prefix = std::string(stmt.ColumnText(17));
   row->b_prefix = std::string(stmt.ColumnText(18));
+  for (auto [col, side] : {std::pair{19, &row->a}, std::pair{20, &row->b}}) {
+    absl::StatusOr<std::vector<uint32_t>> spis = SpiListFromColumn(stmt.ColumnText(col));
+    if (!spis.ok()) {
+      return absl::DataLossError(absl::StrCat("association ", row->id, ": ", spis.status().message()));
+    }
+    side->successor_spis = *std::move(spis);
+  }
   return absl::OkStatus();
 }
 

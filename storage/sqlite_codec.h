@@ -68,10 +68,11 @@ struct SaBlobs {
 #define IKELESS_ASSOCIATION_COLUMNS                                         \
   "id, a_address, a_request_id, a_spi, b_address, b_request_id, b_spi, "    \
   "selector_protocol, selector_port, policy, a_to_b, b_to_a, create_time, " \
-  "establish_time, expire_time, next_startup_time, startups_sent, a_prefix, b_prefix"
+  "establish_time, expire_time, next_startup_time, startups_sent, a_prefix, b_prefix, " \
+  "a_successor_spis, b_successor_spis"
 
 // Binds every column of IKELESS_ASSOCIATION_COLUMNS but id to parameters
-// first .. first + 17, in that order. `id` is the row's (row.id may not be
+// first .. first + 19, in that order. `id` is the row's (row.id may not be
 // set yet on insert); the SA blobs are sealed for it. Fails only if sealing
 // does.
 absl::Status BindAssociation(const AssociationRow& row, uint64_t id, int first,

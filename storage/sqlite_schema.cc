@@ -118,6 +118,12 @@ CREATE TABLE nodes (
 );
 INSERT INTO sequences (name, next_value) VALUES ('spd_revisions', 1);
 )sql",
+    // 4: successor keys (DECISIONS 33): the SPIs each side reserved for the
+    // successor SAs, kept from S22 until S10 uses them.
+    R"sql(
+ALTER TABLE associations ADD COLUMN a_successor_spis TEXT NOT NULL DEFAULT '';
+ALTER TABLE associations ADD COLUMN b_successor_spis TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 constexpr int kLatest = static_cast<int>(std::size(kMigrations));

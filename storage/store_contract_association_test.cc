@@ -24,8 +24,15 @@ TEST_P(StoreContractTest, RowsRoundTripEveryField) {
       HalfOpen("fd00::1", 0xffffffffffffff01u, 0xfffffff0u, "fd00::2", Sel(6, 443));
   half.startups_sent = 3;
   half.create_time = absl::InfinitePast();
+  half.a.successor_spis = {0xfffffff1u, 256};
   AssociationRow full = Establish(HalfOpen("198.18.0.1", 7, 700, "198.18.0.2"), 8, 800);
   full.next_startup_time = absl::InfiniteFuture();
+  full.a_prefix = "198.18.10.0/24";
+  full.b_prefix = "198.18.20.0/24";
+  full.a.successor_spis = {701};
+  full.b.successor_spis = {801, 802};
+  // Successor SAs travel inside the sealed SA blobs.
+  *full.a_to_b->add_successors() = Sa(801, full.a.address, full.b.address);
   half.id = Insert(half);
   full.id = Insert(full);
   EXPECT_EQ(Describe(MustGet(half.id)), Describe(half));
@@ -274,6 +281,34 @@ TEST_P(StoreContractTest, NextDeadlineIsEarliestStartupOrExpiry) {
   short_lived.expire_time = T(2);
   Insert(short_lived);
   EXPECT_EQ(*associations().NextDeadline(), T(2));
+}
+
+TEST_P(StoreContractTest, ListRowsInTxnByAddressAndOptionallyPeer) {
+  const std::string x = "198.18.0.1", y = "198.18.0.2", z = "198.18.0.3";
+  uint64_t xy = Insert(Establish(HalfOpen(x, 1, 100, y), 2, 200));
+  uint64_t yx = Insert(HalfOpen(y, 3, 300, x));
+  uint64_t yz = Insert(HalfOpen(y, 4, 400, z));
+  InTxn([&](AssociationTxn& txn) {
+    auto ids = [&](const std::string& address, const std::string& peer) {
+      absl::StatusOr<std::vector<AssociationRow>> r = txn.ListRows(address, peer);
+      EXPECT_TRUE(r.ok()) << r.status();
+      return r.ok() ? Ids(*r) : std::vector<uint64_t>();
+    };
+    EXPECT_EQ(ids(x, ""), (std::vector<uint64_t>{xy, yx}));
+    EXPECT_EQ(ids(y, ""), (std::vector<uint64_t>{xy, yx, yz}));
+    EXPECT_EQ(ids(x, y), (std::vector<uint64_t>{xy, yx}));
+    EXPECT_EQ(ids(y, x), (std::vector<uint64_t>{xy, yx}));
+    EXPECT_EQ(ids(y, z), (std::vector<uint64_t>{yz}));
+    EXPECT_TRUE(ids(x, z).empty());
+    EXPECT_TRUE(ids("198.18.0.9", "").empty());
+  });
+  // Full rows, keys included (the reconciler and the cap read them).
+  const std::string stored = Describe(MustGet(xy));
+  InTxn([&](AssociationTxn& txn) {
+    absl::StatusOr<std::vector<AssociationRow>> r = txn.ListRows(x, y);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(Describe((*r)[0]), stored);
+  });
 }
 
 }  // namespace

@@ -155,7 +155,9 @@ inline std::string Describe(const AssociationRow& r) {
                       " b_to_a=", sa(r.b_to_a), " create=", absl::FormatTime(r.create_time),
                       " establish=", absl::FormatTime(r.establish_time),
                       " expire=", absl::FormatTime(r.expire_time), " startups=", r.startups_sent,
-                      " next=", absl::FormatTime(r.next_startup_time));
+                      " next=", absl::FormatTime(r.next_startup_time), " prefixes=", r.a_prefix,
+                      "|", r.b_prefix, " successor_spis=", absl::StrJoin(r.a.successor_spis, ","),
+                      "|", absl::StrJoin(r.b.successor_spis, ","));
 }
 
 inline std::string Describe(const AgentRecord& a) {

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -76,27 +77,33 @@ TEST(KeyResidueTest, ControllerKeepsNoPlainCopyOfHandedOutKeys) {
                         "--between", kA, kB, "--encryption", "chacha20-poly1305"})
                 .exit_code,
             0);
-  std::string out_key, in_key;
+  // Each direction's key and its successor's (DECISIONS 33).
+  std::vector<std::string> keys;
   {
     ScriptedAgent a(*address), b(*address);
     ASSERT_TRUE(a.Hello("gw-a", {kA}));
     ASSERT_TRUE(b.Hello("gw-b", {kB}));
     ASSERT_TRUE(a.Next().has_value());
     ASSERT_TRUE(b.Next().has_value());
-    ASSERT_TRUE(a.Request(1, kA, kB, 5100));
+    ASSERT_TRUE(a.Request(1, kA, kB, 5100, {5101}));
     ASSERT_TRUE(b.Next().has_value());  // startup
-    ASSERT_TRUE(b.Request(2, kB, kA, 6100));
+    ASSERT_TRUE(b.Request(2, kB, kA, 6100, {6101}));
     auto d = a.Next();
     ASSERT_TRUE(d.has_value() && d->has_distribution());
-    out_key = d->distribution().outbound().encryption_key();
-    in_key = d->distribution().inbound().encryption_key();
+    for (const v1::SaParameters& sa : {d->distribution().outbound(), d->distribution().inbound()}) {
+      keys.push_back(sa.encryption_key());
+      ASSERT_EQ(sa.successors_size(), 1);
+      keys.push_back(sa.successors(0).encryption_key());
+    }
     ASSERT_TRUE(b.Next().has_value());
   }
-  ASSERT_EQ(out_key.size(), 32u);
   absl::SleepFor(absl::Seconds(2));
-  for (size_t at = 0; at + 8 <= out_key.size(); at += 8) {
-    EXPECT_EQ(CountInMemory(p->pid(), out_key.substr(at, 8)), 0) << "a->b key bytes " << at;
-    EXPECT_EQ(CountInMemory(p->pid(), in_key.substr(at, 8)), 0) << "b->a key bytes " << at;
+  for (size_t k = 0; k < keys.size(); ++k) {
+    ASSERT_EQ(keys[k].size(), 32u);
+    for (size_t at = 0; at + 8 <= keys[k].size(); at += 8) {
+      EXPECT_EQ(CountInMemory(p->pid(), keys[k].substr(at, 8)), 0)
+          << "key " << k << " (a->b, its successor, b->a, its successor) bytes " << at;
+    }
   }
 }
 

@@ -100,7 +100,11 @@ TEST(NoKeysInLogs, ControllerAndAgentsLogNoKeyMaterial) {
     acquire.kind = datapath::DatapathEvent::Kind::kAcquire;
     acquire.spd_entry = 1;
     a.dp.Raise(acquire);
-    ASSERT_TRUE(WaitFor([&] { return a.dp.installed_count() == 2 && b.dp.installed_count() == 2; }));
+    // Each node: its inbound and outbound SA and the inbound successors
+    // installed ahead (DECISIONS 33), one per default successor key.
+    const size_t sas = 2 + static_cast<size_t>(agent::SetupClient::Options().successor_keys);
+    ASSERT_TRUE(
+        WaitFor([&] { return a.dp.installed_count() == sas && b.dp.installed_count() == sas; }));
     for (Node* n : {&a, &b}) {
       for (const FakeDatapath::Call& c : n->dp.calls()) {
         if (c.kind != FakeDatapath::Call::Kind::kInstall) continue;
@@ -123,7 +127,8 @@ TEST(NoKeysInLogs, ControllerAndAgentsLogNoKeyMaterial) {
   const std::string logs = ss.str();
   EXPECT_NE(logs.find("association_established"), std::string::npos) << "nothing was logged";
   EXPECT_NE(logs.find("setup_done"), std::string::npos) << "agents logged nothing";
-  ASSERT_EQ(secrets.size(), 8u);  // 2 nodes x 2 directions x (cipher key, HMAC key)
+  // 2 nodes x their SAs x (cipher key, HMAC key).
+  ASSERT_EQ(secrets.size(), 2 * 2 * (2 + static_cast<size_t>(agent::SetupClient::Options().successor_keys)));
   for (const std::string& k : secrets) {
     ASSERT_GE(k.size(), 16u);
     EXPECT_EQ(logs.find(k), std::string::npos) << "raw key in logs";

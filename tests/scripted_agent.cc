@@ -42,13 +42,14 @@ bool ScriptedAgent::Hello(const std::string& node, const std::vector<std::string
 }
 
 bool ScriptedAgent::Request(uint64_t id, const std::string& source, const std::string& peer,
-                            uint32_t spi) {
+                            uint32_t spi, const std::vector<uint32_t>& successor_spis) {
   v1::AgentMessage m;
   v1::SaRequest* r = m.mutable_request();
   r->set_id(id);
   r->set_source(source);
   r->set_peer(peer);
   r->set_spi(spi);
+  for (uint32_t s : successor_spis) r->add_successor_spis(s);
   return Send(m);
 }
 

@@ -27,7 +27,8 @@ class ScriptedAgent {
   ~ScriptedAgent();
 
   bool Hello(const std::string& node, const std::vector<std::string>& addresses);
-  bool Request(uint64_t id, const std::string& source, const std::string& peer, uint32_t spi);
+  bool Request(uint64_t id, const std::string& source, const std::string& peer, uint32_t spi,
+               const std::vector<uint32_t>& successor_spis = {});
   bool Send(const v1::AgentMessage& m);
 
   // The next message from the controller, or nullopt after `timeout` or when

@@ -47,7 +47,9 @@ void EspDatapath::Run() {
   ReceiveBatch received;
   EngineOutput batch;
   std::vector<DatapathEvent> undelivered;
-  absl::Time next_tick = clock_->Now() + options_.tick_interval;
+  // The tick and its lifetimes, switch delays and parked packets run on the
+  // monotonic clock: an NTP step of the wall clock moves none of them.
+  absl::Time next_tick = clock_->Monotonic() + options_.tick_interval;
   while (!stop_.load()) {
     pollfd fds[5];
     int n = 0;
@@ -58,7 +60,7 @@ void EspDatapath::Run() {
     }
     const int net_end = n;
     fds[n++] = {wake_fd_, POLLIN, 0};
-    const absl::Duration wait = next_tick - clock_->Now();
+    const absl::Duration wait = next_tick - clock_->Monotonic();
     const int timeout =
         wait <= absl::ZeroDuration() ? 0 : static_cast<int>(absl::ToInt64Milliseconds(wait)) + 1;
     const int ready = poll(fds, n, timeout);
@@ -76,7 +78,7 @@ void EspDatapath::Run() {
         [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof count);
       }
     }
-    const absl::Time now = clock_->Now();
+    const absl::Time now = clock_->Monotonic();
     if (now >= next_tick) {
       absl::MutexLock l(&mu_);
       engine_.Tick(now, &pending_);
@@ -250,8 +252,10 @@ void EspDatapath::SendBypass(const std::vector<uint8_t>& packet) {
 
 void EspDatapath::LogIoError(const char* event, int err) {
   // At most one line per event kind and 10 s: a dead peer must not flood.
-  const absl::Time now = clock_->Now();
-  absl::Time& last = last_error_log_[event];
+  // An interval, so on the monotonic clock; whose origin is the boot, so
+  // "never logged" is the infinite past, not the default (the epoch).
+  const absl::Time now = clock_->Monotonic();
+  absl::Time& last = last_error_log_.try_emplace(event, absl::InfinitePast()).first->second;
   if (now - last < absl::Seconds(10)) return;
   last = now;
   LogWarning(event).Kv("error", std::strerror(err));

@@ -11,7 +11,7 @@
 namespace ikeless::datapath::esp {
 
 EspEngine::EspEngine(Clock* clock, RandomSource* random, EngineOptions options)
-    : clock_(clock), random_(random), options_(options), now_(clock->Now()) {}
+    : clock_(clock), random_(random), options_(options), now_(clock->Monotonic()) {}
 
 absl::Status EspEngine::SetPolicies(const std::vector<SpdEntry>& entries) {
   auto spd = Spd::Compile(entries);
@@ -91,7 +91,8 @@ void EspEngine::ProcessOutbound(std::span<const uint8_t> packet, EngineOutput* o
       break;
   }
   Entry& entry = entries_[e->id];
-  if (entry.pending != nullptr && clock_->Now() - entry.pending_since >= options_.switch_delay) {
+  if (entry.pending != nullptr &&
+      clock_->Monotonic() - entry.pending_since >= options_.switch_delay) {
     Switch(e->id, entry);
   }
   if (entry.active == nullptr) {
@@ -229,7 +230,8 @@ void EspEngine::Park(uint32_t spi, std::span<const uint8_t> packet) {
     parked_.pop_front();
     stats_.unknown_spi++;
   }
-  parked_.push_back({clock_->Now(), spi, std::vector<uint8_t>(packet.begin(), packet.end())});
+  parked_.push_back(
+      {clock_->Monotonic(), spi, std::vector<uint8_t>(packet.begin(), packet.end())});
   stats_.parked++;
 }
 

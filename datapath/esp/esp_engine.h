@@ -10,7 +10,10 @@
 // ProcessOutbound (an IP packet the kernel routed into the TUN) and
 // ProcessInbound (an ESP packet from the network); everything the engine
 // wants done is appended to an EngineOutput. Time comes from the injected
-// Clock and Tick(); CBC IVs from the injected RandomSource.
+// Clock's Monotonic() reading and Tick(): SA lifetimes, switch delays and
+// parked packets are intervals of this process, which an NTP step of the
+// wall clock must not move (issue #12 point 4). CBC IVs from the injected
+// RandomSource.
 //
 // Not thread-safe: EspDatapath serialises all calls.
 
@@ -126,7 +129,8 @@ class EspEngine {
   void ProcessOutbound(std::span<const uint8_t> packet, EngineOutput* out);
   // An ESP packet (SPI onward) from the network; decrypted in place.
   void ProcessInbound(std::span<uint8_t> packet, EngineOutput* out);
-  // Lifetimes by time, parked packets, make-before-break delays.
+  // Lifetimes by time, parked packets, make-before-break delays. `now` is
+  // the engine's clock's Monotonic() reading, never its wall time.
   void Tick(absl::Time now, EngineOutput* out);
 
   const EngineStats& stats() const { return stats_; }
@@ -177,7 +181,7 @@ class EspEngine {
   std::unordered_map<uint32_t, std::unique_ptr<SecurityAssociation>> inbound_;  // by SPI
   std::map<OutboundKey, std::unique_ptr<SecurityAssociation>> outbound_;
   std::deque<Parked> parked_;
-  absl::Time now_;  // latest time seen (Tick, installs)
+  absl::Time now_;  // latest monotonic time seen (Tick, installs)
   uint64_t next_ordinal_ = 1;
   EngineStats stats_;
 };

@@ -50,7 +50,7 @@ TEST_F(LifecycleTest, MakeBeforeBreakWithoutLoss) {
   // its newest inbound SA and moves to 0x2002 at once.
   clock_.Advance(absl::Seconds(1));
   EngineOutput ignored;
-  a_.Tick(clock_.Now(), &ignored);
+  a_.Tick(clock_.Monotonic(), &ignored);
   EXPECT_EQ(a_.active_outbound_spi(1), 0x1002u);
   EXPECT_EQ(b_.active_outbound_spi(1), 0x2001u);
   EngineOutput ab = Out(a_, Udp("10.1.0.5", "10.2.0.9", 1, 2, "ping"));
@@ -76,7 +76,7 @@ TEST_F(LifecycleTest, PeerAlreadyOnNewSaSwitchesAtInstall) {
   ASSERT_TRUE(b_.InstallSa(1, Direction::kInbound, Sa(0x1002, kNodeA, kNodeB), &ignored).ok());
   ASSERT_TRUE(b_.InstallSa(1, Direction::kOutbound, Sa(0x2002, kNodeB, kNodeA), &ignored).ok());
   clock_.Advance(absl::Seconds(2));
-  b_.Tick(clock_.Now(), &ignored);
+  b_.Tick(clock_.Monotonic(), &ignored);
   EngineOutput ba = Out(b_, Udp("10.2.0.9", "10.1.0.5", 2, 1, "new"));
   ASSERT_EQ(SpiOf(ba.to_network[0]), 0x2002u);
   EXPECT_EQ(Carry(ba, a_).to_tun.size(), 1u);
@@ -154,17 +154,17 @@ TEST_F(LifecycleTest, TimeLifetimes) {
   InstallPair(0x1001, 0x2001, o);
   EngineOutput out;
   clock_.Advance(absl::Seconds(9));
-  a_.Tick(clock_.Now(), &out);
+  a_.Tick(clock_.Monotonic(), &out);
   EXPECT_TRUE(out.events.empty());
   clock_.Advance(absl::Seconds(1));
-  a_.Tick(clock_.Now(), &out);
+  a_.Tick(clock_.Monotonic(), &out);
   EXPECT_EQ(Kinds(out), (std::vector<Kind>{Kind::kSoftExpire, Kind::kSoftExpire}));
   for (const DatapathEvent& e : out.events) EXPECT_EQ(e.spd_entry, 1u);
   out.clear();
-  a_.Tick(clock_.Now(), &out);  // soft is said once
+  a_.Tick(clock_.Monotonic(), &out);  // soft is said once
   EXPECT_TRUE(out.events.empty());
   clock_.Advance(absl::Seconds(10));
-  a_.Tick(clock_.Now(), &out);
+  a_.Tick(clock_.Monotonic(), &out);
   ASSERT_EQ(Kinds(out), (std::vector<Kind>{Kind::kHardExpire, Kind::kHardExpire}));
   EXPECT_EQ(out.events[0].direction, Direction::kInbound);
   EXPECT_EQ(out.events[0].sa.spi, 0x2001u);
@@ -183,10 +183,10 @@ TEST_F(LifecycleTest, SoftDefaultsToNinetyPercentOfHard) {
   EngineOutput out;
   ASSERT_TRUE(a_.InstallSa(1, Direction::kOutbound, Sa(0x1001, kNodeA, kNodeB, o), &out).ok());
   clock_.Advance(absl::Seconds(89));
-  a_.Tick(clock_.Now(), &out);
+  a_.Tick(clock_.Monotonic(), &out);
   EXPECT_TRUE(out.events.empty());
   clock_.Advance(absl::Seconds(1));
-  a_.Tick(clock_.Now(), &out);
+  a_.Tick(clock_.Monotonic(), &out);
   EXPECT_EQ(Kinds(out), std::vector<Kind>{Kind::kSoftExpire});
 }
 
@@ -233,11 +233,11 @@ TEST_F(LifecycleTest, SupersededOutboundAsksForNoRekey) {
   ASSERT_TRUE(a_.InstallSa(1, Direction::kOutbound, Sa(0x1001, kNodeA, kNodeB, o), &out).ok());
   ASSERT_TRUE(a_.InstallSa(1, Direction::kOutbound, Sa(0x1002, kNodeA, kNodeB), &out).ok());
   clock_.Advance(absl::Seconds(10));
-  a_.Tick(clock_.Now(), &out);  // switches to 0x1002, then 0x1001 is soft
+  a_.Tick(clock_.Monotonic(), &out);  // switches to 0x1002, then 0x1001 is soft
   EXPECT_EQ(a_.active_outbound_spi(1), 0x1002u);
   EXPECT_TRUE(out.events.empty());
   clock_.Advance(absl::Seconds(10));
-  a_.Tick(clock_.Now(), &out);  // the hard end is still reported
+  a_.Tick(clock_.Monotonic(), &out);  // the hard end is still reported
   EXPECT_EQ(Kinds(out), std::vector<Kind>{Kind::kHardExpire});
 }
 
@@ -268,7 +268,7 @@ TEST_F(LifecycleTest, ExhaustedSaHandsOverToItsSuccessor) {
   EngineOutput ignored;
   ASSERT_TRUE(a_.InstallSa(1, Direction::kOutbound, Sa(0x1002, kNodeA, kNodeB), &ignored).ok());
   ASSERT_TRUE(a_.SetNextSequenceForTesting({kNodeB, 0x1001}, 0xffffffff).ok());
-  a_.Tick(clock_.Now(), &ignored);
+  a_.Tick(clock_.Monotonic(), &ignored);
   const std::vector<uint8_t> p = Udp("10.1.0.5", "10.2.0.9", 1, 2, "x");
   EXPECT_EQ(SpiOf(Out(a_, p).to_network[0]), 0x1001u);  // the very last number
   EngineOutput next = Out(a_, p);

@@ -23,7 +23,7 @@ std::string Canonical(const std::string& address) {
 absl::Status EspEngine::InstallSa(uint32_t spd_entry, Direction direction,
                                   const v1::SaParameters& params, EngineOutput* out) {
   if (spd_entry == 0) return absl::InvalidArgumentError("spd_entry must be > 0");
-  const absl::Time now = clock_->Now();
+  const absl::Time now = clock_->Monotonic();
   now_ = std::max(now_, now);
   auto created =
       SecurityAssociation::Create(spd_entry, direction, params, now, next_ordinal_, random_);

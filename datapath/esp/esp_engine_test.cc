@@ -275,10 +275,10 @@ TEST_F(EngineTest, ParkedPacketsExpireAndAreBounded) {
   ASSERT_TRUE(a_.InstallSa(1, Direction::kOutbound, Sa(0x1001, kNodeA, kNodeB), &ignored).ok());
   Carry(Out(a_, Udp("10.1.0.5", "10.2.0.9", 1, 2, "late")), b_);
   clock_.Advance(absl::Milliseconds(999));
-  b_.Tick(clock_.Now(), &ignored);
+  b_.Tick(clock_.Monotonic(), &ignored);
   EXPECT_EQ(b_.parked_count(), 1u);
   clock_.Advance(absl::Milliseconds(1));
-  b_.Tick(clock_.Now(), &ignored);
+  b_.Tick(clock_.Monotonic(), &ignored);
   EXPECT_EQ(b_.parked_count(), 0u);
   EXPECT_EQ(b_.stats().unknown_spi, 1u);
   EngineOutput installed;

@@ -6,7 +6,10 @@
 // anti-replay window (inbound), lifetime and counters, and the per-packet
 // ESP processing of RFC 4303 §3.3 (outbound) and §3.4 (inbound).
 //
-// Pure: no I/O; time comes in as arguments. Not thread-safe.
+// Pure: no I/O; time comes in as arguments, always readings of one
+// monotonic clock (EspEngine passes Clock::Monotonic()): lifetimes are
+// intervals from the install, which an NTP step must not move. Not
+// thread-safe.
 
 #include <cstdint>
 #include <memory>

@@ -204,7 +204,7 @@ absl::Status XfrmDatapath::InstallSa(uint32_t spd_entry, Direction direction,
   if (pending != pending_.end() && pending->second.sa->spi() == sa.spi()) return absl::OkStatus();
   PendingOutbound p;
   p.sa.reset(new v1::SaParameters(sa));
-  p.deadline = absl::Now() + options_.switch_delay;
+  p.deadline = options_.clock->Monotonic() + options_.switch_delay;
   p.after = sas_.count(current->second) ? sas_[current->second].order : 0;
   pending_[spd_entry] = std::move(p);
   LogInfo("xfrm_sa_outbound_pending").Kv("entry", spd_entry).Kv("spi", sa.spi());
@@ -249,7 +249,7 @@ absl::Status XfrmDatapath::RemoveSa(Direction direction, const SaKey& key) {
   // any other failure keeps the SA ours, so a retry can remove it.
   if (!s.ok() && s.code() != absl::StatusCode::kNotFound) return s;
   ForgetSaLocked(sas_.find(id));
-  SwitchDueLocked(absl::Now());
+  SwitchDueLocked(options_.clock->Monotonic());
   return absl::OkStatus();
 }
 

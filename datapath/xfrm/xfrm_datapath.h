@@ -51,6 +51,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "datapath/datapath.h"
 #include "datapath/xfrm/xfrm_socket.h"
 #include "datapath/xfrm/xfrm_spd.h"
@@ -68,8 +69,13 @@ class XfrmDatapath final : public Datapath {
     // net.core.xfrm_acq_expires: how long the kernel waits on one ACQUIRE
     // before asking again (kernel default 30 s). 0 leaves it alone.
     int acquire_expires_seconds = 5;
+    // Runs on the clock's Monotonic() reading, so that an NTP step moves no
+    // pending switch. The SAs' own lifetimes are the kernel's business
+    // (XFRM_MSG_NEWSA's lifetime_cfg counts seconds since the state was
+    // added, on the kernel's own clock).
     absl::Duration switch_delay = absl::Seconds(1);
     absl::Duration poll_interval = absl::Milliseconds(50);
+    Clock* clock = nullptr;  // default: the system clock
   };
 
   // Takes the instance lock (FAILED_PRECONDITION if another instance runs
@@ -115,7 +121,7 @@ class XfrmDatapath final : public Datapath {
       void operator()(v1::SaParameters* sa) const;
     };
     std::unique_ptr<v1::SaParameters, Wipe> sa;  // keys wiped when dropped
-    absl::Time deadline;
+    absl::Time deadline;  // a Monotonic() reading
     uint64_t after = 0;  // inbound SAs with a larger order may trigger it
   };
   using SaId = std::pair<std::string, uint32_t>;  // destination, SPI
@@ -139,6 +145,7 @@ class XfrmDatapath final : public Datapath {
   // Sends `policy` unless the kernel has it already, as it is.
   absl::Status PutPolicyLocked(const PolicySpec& policy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::Status RemovePolicyLocked(const PolicySpec& policy) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // `now` is options_.clock->Monotonic().
   void SwitchDueLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Run();
   void OnKernelMessage(const nlmsghdr* message, std::vector<DatapathEvent>& events);

@@ -25,7 +25,7 @@ void XfrmDatapath::Run() {
     }
     {
       absl::MutexLock l(&mu_);
-      if (!pending_.empty()) SwitchDueLocked(absl::Now());
+      if (!pending_.empty()) SwitchDueLocked(options_.clock->Monotonic());
       events.insert(events.end(), undelivered_.begin(), undelivered_.end());
       undelivered_.clear();
     }
@@ -67,6 +67,8 @@ void XfrmDatapath::ResyncLocked(std::vector<DatapathEvent>& events) {
     LogError("xfrm_resync_failed").Kv("error", s.message());
     return;
   }
+  // Wall time on purpose: the kernel stamps add_time and runs the state's
+  // lifetimes on its real-time seconds, so ours must be the same clock.
   const uint64_t now = static_cast<uint64_t>(std::time(nullptr));
   for (auto it = sas_.begin(); it != sas_.end();) {
     const SaKey key{it->first.first, it->first.second};

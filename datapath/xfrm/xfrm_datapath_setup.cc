@@ -108,6 +108,7 @@ absl::StatusOr<int> EncapSocket(int family, uint16_t port) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<XfrmDatapath>> XfrmDatapath::Create(Options options) {
+  if (options.clock == nullptr) options.clock = SystemClock::Get();
   if (options.mapping.reqid_base > UINT32_MAX - kReqidSpan ||
       options.mapping.priority_base > UINT32_MAX - kReqidSpan) {
     return absl::InvalidArgumentError(

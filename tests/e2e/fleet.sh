@@ -13,7 +13,6 @@ switched_fleet() {
   nsx sw ip link set br0 up
   on_switch ctl 198.18.0.254
 }
-ctl() { nsx ctl "$IPSECCTL_BIN" --controller 127.0.0.1:50051 "$@"; }
 # in_sync N: N nodes report their pushed SPD applied.
 in_sync() { [[ $(ctl nodes list -o json | grep -o '"inSync": true\|"in_sync": true' | wc -l) == "$1" ]]; }
 

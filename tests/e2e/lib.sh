@@ -161,3 +161,35 @@ start_agent() {
   wait_for 10 nsx "$n" ip link show ikl0 || fail "agent $name did not create ikl0"
   nsx "$n" ip link set ikl0 up
 }
+
+# ctl ARGS...: ipsecctl against the controller in namespace ctl.
+ctl() { nsx ctl "$IPSECCTL_BIN" --controller 127.0.0.1:50051 "$@"; }
+agents_connected() { [[ $(ctl agents list -o json | grep -o '"connected": true' | wc -l) == "$1" ]]; }
+
+# site_agent_configs [LINES]: the agent configs gw-a.conf and gw-b.conf for
+# two_sites' gateways, each protecting its site toward the other's, with
+# LINES (agent config text) added to both.
+site_agent_configs() {
+  local extra=${1:-} name self peer local_net remote_net controller
+  while read -r name self peer local_net remote_net controller; do
+    cat >"$E2E_DIR/$name.conf" <<CONF
+node_name: "$name"
+$(agent_tls "$name" "$self" </dev/null)
+controller: "$controller:50051"
+addresses: "$self"
+esp { tun_name: "ikl0" }
+spd { name: "site" local: "$local_net" remote: "$remote_net" action: PROTECT setup_peer: "$peer" }
+$extra
+CONF
+  done <<SITES
+gw-a 198.18.0.1 198.18.0.2 198.18.10.0/24 198.18.20.0/24 198.18.100.1
+gw-b 198.18.0.2 198.18.0.1 198.18.20.0/24 198.18.10.0/24 198.18.100.5
+SITES
+}
+
+# start_gateway NS NAME REMOTE_NET: starts NAME's agent (NAME.conf) and
+# routes the remote site into its TUN.
+start_gateway() {
+  start_agent "$1" "$2" "$E2E_DIR/$2.conf"
+  nsx "$1" ip route replace "$3" dev ikl0
+}

@@ -16,7 +16,6 @@ for n in ctl a b; do ns $n; done
 link a 198.18.0.1/24 b 198.18.0.2/24
 link ctl 198.18.100.1/30 a 198.18.100.2/30
 link ctl 198.18.100.5/30 b 198.18.100.6/30
-ctl() { nsx ctl "$IPSECCTL_BIN" --controller 127.0.0.1:50051 "$@"; }
 
 start_controller ctl 0.0.0.0:50051 --startup_interval=1s
 ctl policy add host-a-host-b --between 198.18.0.1 198.18.0.2 --mode transport \

@@ -38,6 +38,7 @@ constexpr Grammar kGrammar[] = {
     {"nodes", "remove", Kind::kNodesRemove, "NAME", false, false},
     {"assoc", "list", Kind::kAssocList, nullptr, false, true},
     {"assoc", "show", Kind::kAssocShow, "ID", false, false},
+    {"assoc", "delete", Kind::kAssocDelete, "ID", false, false},
     {"agents", "list", Kind::kAgentsList, nullptr, false, false},
     {"agents", "enroll", Kind::kAgentsEnroll, "NAME", false, true, NodeOptionSet::kSites},
     {"watch", nullptr, Kind::kWatch, nullptr, false, false},
@@ -90,7 +91,7 @@ bool IsGroup(absl::string_view word) {
 }
 
 absl::Status ParseOperand(const Grammar& grammar, const std::string& text, Command* command) {
-  if (grammar.kind == Kind::kAssocShow) {
+  if (grammar.kind == Kind::kAssocShow || grammar.kind == Kind::kAssocDelete) {
     auto id = ParseUnsigned(text, std::numeric_limits<uint64_t>::max());
     if (!id.ok()) return Usage(command->words, absl::StrCat("ID: ", id.status().message()));
     command->association_id = *id;
@@ -193,7 +194,9 @@ absl::Status ParseArguments(const Grammar& grammar, absl::Span<const std::string
 
 std::string Command::Subject() const {
   if (!name.empty()) return absl::StrCat(words, " ", name);
-  if (kind == Kind::kAssocShow) return absl::StrCat(words, " ", association_id);
+  if (kind == Kind::kAssocShow || kind == Kind::kAssocDelete) {
+    return absl::StrCat(words, " ", association_id);
+  }
   return words;
 }
 

@@ -33,6 +33,7 @@ struct Command {
     kNodesRemove,
     kAssocList,
     kAssocShow,
+    kAssocDelete,
     kAgentsList,
     kAgentsEnroll,
     kWatch,
@@ -48,7 +49,7 @@ struct Command {
   NodeEdits node;               // nodes add / set; agents enroll: --site
   bool keep_certificates = false;  // nodes remove --keep-certificates
   std::string address;          // assoc list --address; canonical; "" = all
-  uint64_t association_id = 0;  // assoc show ID
+  uint64_t association_id = 0;  // assoc show / delete ID
   std::vector<std::string> addresses;  // agents enroll: every --address
   uint64_t ttl_seconds = 0;            // agents enroll --ttl; 0 = the controller's 1 h
   std::string file;                    // plan / apply -f: the fleet file

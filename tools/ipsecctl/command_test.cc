@@ -133,7 +133,7 @@ TEST(ParseInvocation, UsageErrorsSayWhatAndWhy) {
             "policy: missing subcommand; one of: add, get, list, update, delete");
   EXPECT_EQ(ErrorOf("policy -o json list"),
             "policy: missing subcommand; one of: add, get, list, update, delete");
-  EXPECT_EQ(ErrorOf("assoc frob"), "assoc frob: unknown command; assoc commands: list, show");
+  EXPECT_EQ(ErrorOf("assoc frob"), "assoc frob: unknown command; assoc commands: list, show, delete");
   EXPECT_EQ(ErrorOf("policy add web"), "policy add: missing --between A B");
   EXPECT_EQ(ErrorOf("policy add --between * *"), "policy add: missing NAME");
   EXPECT_EQ(ErrorOf("policy get"), "policy get: missing NAME");
@@ -145,7 +145,8 @@ TEST(ParseInvocation, UsageErrorsSayWhatAndWhy) {
   EXPECT_EQ(ErrorOf("policy add web --between * * --lifetime"),
             "policy add: --lifetime: missing value (--lifetime DURATION)");
   EXPECT_EQ(ErrorOf("policy add web --between * * --lifetime 0"),
-            "policy add: --lifetime: must be longer than 0s");
+            "policy add: --lifetime: must be at least 8s: a rekey must have time to complete "
+            "before the SA dies");
   EXPECT_EQ(ErrorOf("assoc show x"), "assoc show: ID: 'x' is not a number");
   EXPECT_EQ(ErrorOf("assoc list --address 198.18.0.0/24"),
             "assoc list: --address: '198.18.0.0/24' is not an IPv4 or IPv6 address");

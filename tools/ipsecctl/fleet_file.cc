@@ -8,6 +8,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/lifetime_rules.h"
 #include "tools/ipsecctl/duration.h"
 #include "tools/ipsecctl/names.h"
 #include "tools/ipsecctl/policy_flags.h"
@@ -371,13 +372,13 @@ std::string WriteFleetFile(const std::vector<v1::Node>& nodes,
     kv("lifetime", FormatDurationSeconds(p.lifetime().hard_seconds()));
     // A soft limit the controller derived (90 %) is left out, so that an
     // edited lifetime gets its own derived soft one, as `policy update` does.
-    auto derived = [](uint64_t hard) { return std::max<uint64_t>(1, hard - hard / 10); };
     if (p.lifetime().soft_seconds() != 0 &&
-        p.lifetime().soft_seconds() != derived(p.lifetime().hard_seconds())) {
+        p.lifetime().soft_seconds() != DerivedSoftLimit(p.lifetime().hard_seconds())) {
       kv("soft-lifetime", FormatDurationSeconds(p.lifetime().soft_seconds()));
     }
     if (p.lifetime().hard_bytes() != 0) kv("lifetime-bytes", absl::StrCat(p.lifetime().hard_bytes()));
-    if (p.lifetime().soft_bytes() != 0 && p.lifetime().soft_bytes() != derived(p.lifetime().hard_bytes())) {
+    if (p.lifetime().soft_bytes() != 0 &&
+        p.lifetime().soft_bytes() != DerivedSoftLimit(p.lifetime().hard_bytes())) {
       kv("soft-lifetime-bytes", absl::StrCat(p.lifetime().soft_bytes()));
     }
     if (p.replay_window() != 0) kv("replay-window", absl::StrCat(p.replay_window()));

@@ -68,7 +68,8 @@ TEST(FleetFile, BadFilesNameTheLine) {
       {"nodes: []\npolicies:\n  - name: p\n    between: ['*', '*']\n    encrpytion: aes-gcm-16\n",
        "f.yaml:5: policies[0]: unknown key 'encrpytion'"},
       {"nodes: []\npolicies:\n  - name: p\n    between: ['*', '*']\n    lifetime: 0\n",
-       "f.yaml:5: policies[0].lifetime: must be longer than 0s"},
+       "f.yaml:5: policies[0].lifetime: must be at least 8s: a rekey must have time to complete "
+       "before the SA dies"},
       {"nodes: []\npolicies:\n  - name: p\n    between: ['*']\n",
        "f.yaml:4: policies[0].between: needs two endpoints"},
       {"nodes:\n  - addresses: [198.18.0.1]\npolicies: []\n", "f.yaml:2: nodes[0]: missing name"},

@@ -6,6 +6,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/address.h"
+#include "common/lifetime_rules.h"
 #include "tools/ipsecctl/duration.h"
 #include "tools/ipsecctl/names.h"
 #include "tools/ipsecctl/numbers.h"
@@ -60,12 +61,16 @@ absl::StatusOr<int64_t> ParseI32(absl::string_view text) {
                      std::numeric_limits<int32_t>::max());
 }
 
-// The hard lifetime must be positive; a zero soft lifetime is meaningful
-// (the controller then uses 90 % of the hard one).
+// The hard lifetime must leave a rekey time to complete, said here as the
+// controller says it (common/lifetime_rules.h) so a typo fails before a
+// round trip; a zero soft lifetime is meaningful (the controller then uses
+// 90 % of the hard one).
 absl::StatusOr<uint64_t> ParseHardLifetime(absl::string_view text) {
   auto seconds = ParseDurationSeconds(text);
-  if (seconds.ok() && *seconds == 0) {
-    return absl::InvalidArgumentError("must be longer than 0s");
+  if (seconds.ok() && *seconds < kMinHardLifetimeSeconds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be at least ", kMinHardLifetimeSeconds,
+                     "s: a rekey must have time to complete before the SA dies"));
   }
   return seconds;
 }
@@ -145,7 +150,7 @@ void ApplyPolicyEdits(const PolicyEdits& edits, v1::Policy* policy) {
   // did at creation (else `--lifetime 1h` after a 24h policy is refused).
   const v1::Lifetime& l = policy->lifetime();
   auto stale = [](uint64_t soft, uint64_t old_hard, uint64_t new_hard) {
-    return soft == std::max<uint64_t>(1, old_hard - old_hard / 10) || soft >= new_hard;
+    return soft == DerivedSoftLimit(old_hard) || soft >= new_hard;
   };
   if (edits.hard_seconds && !edits.soft_seconds &&
       stale(l.soft_seconds(), l.hard_seconds(), *edits.hard_seconds)) {

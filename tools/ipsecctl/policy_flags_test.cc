@@ -59,6 +59,7 @@ TEST(PolicyFlags, EverySpecIsParsed) {
     if (std::string(spec.name) == "--encryption") values = {"aes-cbc"};
     if (std::string(spec.name) == "--integrity") values = {"hmac-sha1-96"};
     if (std::string(spec.name) == "--selector") values = {"tcp/22"};
+    if (std::string(spec.name) == "--lifetime") values = {"1h"};
     PolicyEdits edits;
     absl::Status s = Parse(spec.name, values, &edits);
     EXPECT_TRUE(s.ok()) << spec.name << ": " << s;
@@ -86,6 +87,7 @@ TEST(PolicyFlags, EveryErrorNamesTheOption) {
       {"--integrity", {"sha256"}},
       {"--lifetime", {"0"}},
       {"--lifetime", {"0s"}},
+      {"--lifetime", {"7s"}},  // below the controller's floor (common/lifetime_rules.h)
       {"--lifetime", {"1 hour"}},
       {"--lifetime", {""}},
       {"--soft-lifetime", {"ten"}},

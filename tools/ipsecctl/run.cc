@@ -39,6 +39,7 @@ class Runner {
       case Kind::kNodesRemove: return NodesRemove();
       case Kind::kAssocList: return AssocList();
       case Kind::kAssocShow: return AssocShow();
+      case Kind::kAssocDelete: return AssocDelete();
       case Kind::kAgentsList: return AgentsList();
       case Kind::kAgentsEnroll: return AgentsEnroll();
       case Kind::kWatch: return Watch();
@@ -254,6 +255,27 @@ class Runner {
     grpc::Status status = stub_->GetAssociation(Context().get(), request, &association);
     if (!status.ok()) return FromGrpc(status);
     return Print(association, AssociationDetail);
+  }
+
+  // "deleted association 42 (198.18.0.1 <-> 198.18.0.2); both nodes told
+  // to remove its SAs": one line, or the response as one JSON line.
+  absl::Status AssocDelete() {
+    v1::DeleteAssociationRequest request;
+    request.set_id(command_.association_id);
+    v1::DeleteAssociationResponse response;
+    grpc::Status status = stub_->DeleteAssociation(Context().get(), request, &response);
+    if (!status.ok()) return FromGrpc(status);
+    if (global_.output == OutputFormat::kJson) {
+      auto json = ToJson(response, JsonStyle::kOneLine);
+      if (!json.ok()) return json.status();
+      out_ << *json;
+      return absl::OkStatus();
+    }
+    const v1::Association& a = response.association();
+    out_ << "deleted association " << command_.association_id << " ("
+         << SanitizeCell(a.a().address()) << " <-> " << SanitizeCell(a.b().address())
+         << "); both nodes told to remove its SAs\n";
+    return absl::OkStatus();
   }
 
   absl::Status AgentsList() {

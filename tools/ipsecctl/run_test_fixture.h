@@ -39,6 +39,8 @@ class ScriptedService final : public v1::PolicyService::Service {
   v1::ListAssociationsRequest list_associations ABSL_GUARDED_BY(mu);
   v1::GetAssociationRequest get_association ABSL_GUARDED_BY(mu);
   v1::Association association ABSL_GUARDED_BY(mu);  // GetAssociation's, with the id asked
+  v1::DeleteAssociationRequest delete_association ABSL_GUARDED_BY(mu);
+  grpc::Status delete_association_status ABSL_GUARDED_BY(mu);  // DeleteAssociation's
   v1::CreateEnrollmentTokenRequest enroll ABSL_GUARDED_BY(mu);
   // Nodes.
   v1::Node node ABSL_GUARDED_BY(mu);                // GetNode's answer
@@ -113,6 +115,15 @@ class ScriptedService final : public v1::PolicyService::Service {
     response->set_id(request->id());
     response->set_state(v1::Association::ESTABLISHED);
     return status;
+  }
+  grpc::Status DeleteAssociation(grpc::ServerContext*, const v1::DeleteAssociationRequest* request,
+                                 v1::DeleteAssociationResponse* response) override {
+    absl::MutexLock lock(&mu);
+    calls.push_back("DeleteAssociation");
+    delete_association = *request;
+    *response->mutable_association() = association;
+    response->mutable_association()->set_id(request->id());
+    return delete_association_status;
   }
   grpc::Status ListAgents(grpc::ServerContext* context, const v1::ListAgentsRequest*,
                           v1::ListAgentsResponse* response) override {

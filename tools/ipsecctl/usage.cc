@@ -59,6 +59,8 @@ std::string UsageText() {
       "  assoc list [--address ADDR]                     list associations (SA pairs),\n"
       "                                                  optionally of one address\n"
       "  assoc show ID                                   show one association\n"
+      "  assoc delete ID                                 delete one association; both\n"
+      "                                                  nodes remove its SAs\n"
       "  agents list                                     list node agents\n"
       "  agents enroll NAME --address A [--address B ...] [--site PREFIX ...]\n"
       "                [--ttl DURATION]                  one-time token (default 1h)\n"

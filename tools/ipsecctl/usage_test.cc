@@ -17,7 +17,7 @@ TEST(Usage, NamesEveryCommandAndOption) {
         "nodes set NAME", "nodes remove NAME [--keep-certificates]", "--address ADDR",
         "--site PREFIX", "--add-site PREFIX", "--remove-site PREFIX", "--no-sites",
         "agents enroll NAME --address A", "--action ACTION", "protect, bypass, discard",
-        "assoc list [--address ADDR]", "assoc show ID", "agents list",
+        "assoc list [--address ADDR]", "assoc show ID", "assoc delete ID", "agents list",
         "watch", "help", "--controller ADDR", "-o, --output FORMAT", "--timeout SECONDS",
         "-h, --help", "--protocol", "--mode", "--encryption NAME", "--key-bits N",
         "--integrity NAME", "--lifetime DURATION", "--soft-lifetime DURATION",
