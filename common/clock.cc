@@ -2,7 +2,7 @@
 
 namespace ikeless {
 
-absl::Time SystemClock::Monotonic() {
+absl::Time MonotonicNow() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return absl::UnixEpoch() + absl::DurationFromTimespec(ts);

@@ -55,9 +55,9 @@ Guard& G() {
   return *g;
 }
 
-// The sweep and log intervals are this process's own: monotonic, so that an
-// NTP step neither stops the sweeps nor floods the log.
-absl::Time MonotonicNow() { return SystemClock::Get()->Monotonic(); }
+// The sweep and log intervals are this process's own: monotonic
+// (ikeless::MonotonicNow), so that an NTP step neither stops the sweeps
+// nor floods the log.
 
 int RawAccept4(int fd, sockaddr* addr, socklen_t* len, int flags) {
   return static_cast<int>(syscall(SYS_accept4, fd, addr, len, flags));

@@ -97,6 +97,9 @@ class ReconcileGrpcTest : public ::testing::Test {
 TEST_F(ReconcileGrpcTest, PendingStartupIsSentTheMomentThePeerSaysHello) {
   auto a = Connect("gw-a", kA, true);
   ASSERT_TRUE(a->Request(1001, kA, kB, 5100));  // gw-b is not connected: the startup is lost
+  // The request is written, not yet handled (slow under ASan): wait for its row.
+  const absl::Time give_up = absl::Now() + absl::Seconds(10);
+  while (Rows().empty() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(10));
   ASSERT_EQ(Rows().size(), 1u);
   const absl::Time hello = absl::Now();
   auto b = Connect("gw-b", kB, true);
