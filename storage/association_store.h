@@ -59,7 +59,10 @@ class AssociationTxn {
 
   // Every row with `address` on one side and, unless `peer` is empty, `peer`
   // on the other, by id: what a node's Hello is reconciled against, and the
-  // rows the per-pair cap weighs.
+  // rows the per-pair cap weighs. Without their SA parameters (a_to_b and
+  // b_to_a empty): those callers need none, and a pair may hold hundreds of
+  // rows whose keys would otherwise be unsealed and copied for every new
+  // request.
   virtual absl::StatusOr<std::vector<AssociationRow>> ListRows(absl::string_view address,
                                                                absl::string_view peer) = 0;
 

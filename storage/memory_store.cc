@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "common/secret.h"
 #include "storage/policy_match.h"
 
 namespace ikeless::storage {
@@ -67,6 +68,10 @@ class MemoryStore::Txn final : public AssociationTxn {
       if ((row.a.address == address && (peer.empty() || row.b.address == peer)) ||
           (row.b.address == address && (peer.empty() || row.a.address == peer))) {
         out.push_back(row);
+        for (auto* sa : {&out.back().a_to_b, &out.back().b_to_a}) {
+          if (sa->has_value()) WipeKeys(&**sa);
+          sa->reset();
+        }
       }
     }
     return out;

@@ -103,7 +103,7 @@ absl::StatusOr<std::vector<AssociationRow>> SqliteAssociationTxn::ListRows(
   // Each arm is led by an indexed column (associations_by_a_request,
   // associations_by_b_request); ? = '' matches every peer.
   absl::StatusOr<SqliteStatement> stmt =
-      db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS
+      db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS_WITHOUT_KEYS
                    " FROM associations"
                    " WHERE (a_address = ? AND (? = '' OR b_address = ?))"
                    " OR (b_address = ? AND (? = '' OR a_address = ?))"

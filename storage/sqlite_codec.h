@@ -71,6 +71,14 @@ struct SaBlobs {
   "establish_time, expire_time, next_startup_time, startups_sent, a_prefix, b_prefix, " \
   "a_successor_spis, b_successor_spis"
 
+// The same columns with NULL for the SA blobs: rows read without their
+// keys (AssociationTxn::ListRows).
+#define IKELESS_ASSOCIATION_COLUMNS_WITHOUT_KEYS                            \
+  "id, a_address, a_request_id, a_spi, b_address, b_request_id, b_spi, "    \
+  "selector_protocol, selector_port, policy, NULL, NULL, create_time, "     \
+  "establish_time, expire_time, next_startup_time, startups_sent, a_prefix, b_prefix, " \
+  "a_successor_spis, b_successor_spis"
+
 // Binds every column of IKELESS_ASSOCIATION_COLUMNS but id to parameters
 // first .. first + 19, in that order. `id` is the row's (row.id may not be
 // set yet on insert); the SA blobs are sealed for it. Fails only if sealing
