@@ -116,8 +116,12 @@ class IntentService {
   // Reports have their own lock: they arrive every few seconds from every
   // node and must not wait for a plan holding mu_.
   mutable absl::Mutex reports_mu_;
-  std::map<std::string, std::pair<v1::DatapathReport, absl::Time>> reports_
-      ABSL_GUARDED_BY(reports_mu_);
+  struct Report {
+    v1::DatapathReport report;
+    absl::Time time;      // wall, shown as REPORTED
+    absl::Time accepted;  // monotonic, for the rate limit
+  };
+  std::map<std::string, Report> reports_ ABSL_GUARDED_BY(reports_mu_);
   absl::Mutex mu_;
   SpdPublisher publisher_ ABSL_GUARDED_BY(mu_);
 };

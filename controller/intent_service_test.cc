@@ -65,5 +65,26 @@ TEST_F(IntentServiceTest, FleetRulesAndRemovalRevokes) {
   EXPECT_NE(again.status().message().find("revoked"), std::string::npos);
 }
 
+TEST_F(IntentServiceTest, DatapathReportsComeThroughAtTheAgentsPace) {
+  ASSERT_TRUE(intent_->CreateNode(Node("gw-a", "198.18.0.1", "198.18.10.0/24")).ok());
+  auto a = Connect("gw-a", "198.18.0.1");
+  auto report = [](uint64_t malformed) {
+    v1::DatapathReport r;
+    (*r.mutable_drops())["malformed"] = malformed;
+    return r;
+  };
+  auto shown = [&] { return intent_->GetNode("gw-a")->status().drops().at("malformed"); };
+  intent_->OnReport("gw-a", report(1));
+  EXPECT_EQ(shown(), 1u);
+  // The agent's one-second timer came a little early: still taken.
+  clock_.Advance(absl::Milliseconds(980));
+  intent_->OnReport("gw-a", report(2));
+  EXPECT_EQ(shown(), 2u);
+  // A flood is not: at most two a second.
+  clock_.Advance(absl::Milliseconds(100));
+  intent_->OnReport("gw-a", report(3));
+  EXPECT_EQ(shown(), 2u);
+}
+
 }  // namespace
 }  // namespace ikeless::controller

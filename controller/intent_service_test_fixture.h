@@ -17,12 +17,6 @@
 
 namespace ikeless::controller::testing_fixture {
 
-class FixedClock : public Clock {
- public:
-  absl::Time Now() override { return absl::FromUnixSeconds(1'800'000'000); }
-  absl::Time Monotonic() override { return Now(); }
-};
-
 inline v1::Node Node(const std::string& name, const std::string& address, const std::string& site) {
   v1::Node n;
   n.set_name(name);
@@ -70,7 +64,7 @@ class IntentServiceTest : public ::testing::Test {
   }
 
   storage::MemoryStore store_;
-  FixedClock clock_;
+  FakeClock clock_;
   SessionRegistry registry_;
   EventHub events_;
   RevocationList revocations_;
