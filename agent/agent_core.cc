@@ -20,6 +20,16 @@ bool Alive(const std::optional<AgentCore::SaInfo>& sa, absl::Time now) {
 
 }  // namespace
 
+AgentCore::Op AgentCore::SwitchOp(uint32_t spd_entry, const SaKey& replaced,
+                                  bool after_hard_expiry) {
+  Op op;
+  op.kind = Op::Kind::kSwitchOutbound;
+  op.spd_entry = spd_entry;
+  op.key = replaced;
+  op.after_hard_expiry = after_hard_expiry;
+  return op;
+}
+
 AgentCore::SaInfo AgentCore::InfoFor(const v1::SaParameters& sa, uint64_t association_id,
                                      absl::Time now) {
   SaInfo info;
@@ -170,11 +180,7 @@ void AgentCore::OnDatapathEvent(const DatapathEvent& event) {
           // the rekey below, also when a rekey is already under way (a
           // RekeyNow that has not landed yet) (DECISIONS 33). A repeated
           // event switches once: the op names the SA it replaces.
-          Op op;
-          op.kind = Op::Kind::kSwitchOutbound;
-          op.spd_entry = event.spd_entry;
-          op.key = event.sa;
-          work.ops.push_back(std::move(op));
+          work.ops.push_back(SwitchOp(event.spd_entry, event.sa, /*after_hard_expiry=*/false));
         }
         if (st->soft_expired) break;  // already rekeying
         st->soft_expired = true;
@@ -198,12 +204,7 @@ void AgentCore::OnDatapathEvent(const DatapathEvent& event) {
             if (!st->next_outbound.empty()) {
               // Its soft expiry never switched it (the event was lost, or
               // the switch failed): the next successor still can.
-              Op op;
-              op.kind = Op::Kind::kSwitchOutbound;
-              op.spd_entry = event.spd_entry;
-              op.key = event.sa;
-              op.after_hard_expiry = true;
-              work.ops.push_back(std::move(op));
+              work.ops.push_back(SwitchOp(event.spd_entry, event.sa, /*after_hard_expiry=*/true));
             }
           }
           // A superseded one was replaced long ago: forgotten quietly.
@@ -386,20 +387,29 @@ uint64_t AgentCore::pushed_revision() const {
   return pushed_.revision();
 }
 
+std::vector<std::pair<datapath::Direction, AgentCore::SaInfo>> AgentCore::InstalledSas() const {
+  std::vector<std::pair<datapath::Direction, SaInfo>> sas;
+  absl::MutexLock l(&mu_);
+  for (const auto& [id, st] : entries_) {
+    if (st.outbound) sas.emplace_back(datapath::Direction::kOutbound, *st.outbound);
+    for (const SaInfo& s : st.superseded_outbound) sas.emplace_back(datapath::Direction::kOutbound, s);
+    if (st.inbound) sas.emplace_back(datapath::Direction::kInbound, *st.inbound);
+    for (const Retiring& r : st.retiring) sas.emplace_back(datapath::Direction::kInbound, r.sa);
+    for (const SaInfo& s : st.standby_inbound) sas.emplace_back(datapath::Direction::kInbound, s);
+  }
+  return sas;
+}
+
+std::vector<uint64_t> AgentCore::AssociationIds() const {
+  std::vector<uint64_t> ids;
+  for (const auto& [direction, sa] : InstalledSas()) ids.push_back(sa.association_id);
+  return ids;
+}
+
 std::vector<v1::SaReport> AgentCore::SaReports() const {
   // Which SAs, under mu_; their counters from the datapath under dp_mu_
   // alone (datapath calls never run under mu_).
-  std::vector<std::pair<datapath::Direction, SaInfo>> sas;
-  {
-    absl::MutexLock l(&mu_);
-    for (const auto& [id, st] : entries_) {
-      if (st.outbound) sas.emplace_back(datapath::Direction::kOutbound, *st.outbound);
-      for (const SaInfo& s : st.superseded_outbound) sas.emplace_back(datapath::Direction::kOutbound, s);
-      if (st.inbound) sas.emplace_back(datapath::Direction::kInbound, *st.inbound);
-      for (const Retiring& r : st.retiring) sas.emplace_back(datapath::Direction::kInbound, r.sa);
-      for (const SaInfo& s : st.standby_inbound) sas.emplace_back(datapath::Direction::kInbound, s);
-    }
-  }
+  const std::vector<std::pair<datapath::Direction, SaInfo>> sas = InstalledSas();
   std::vector<v1::SaReport> out;
   absl::MutexLock dp(&dp_mu_);
   for (const auto& [direction, sa] : sas) {

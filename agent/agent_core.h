@@ -26,6 +26,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -165,8 +166,16 @@ class AgentCore {
   // Counters of every installed SA (current, superseded, retiring), for the
   // agent's DatapathReport.
   std::vector<v1::SaReport> SaReports() const ABSL_LOCKS_EXCLUDED(mu_, dp_mu_);
+  // The association id of every installed SA (one per SA, so ids repeat),
+  // from the core's own records: no datapath call. For the Hello's report
+  // (agent/hello_builder.h).
+  std::vector<uint64_t> AssociationIds() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
+  // Every SA the core tracks (current, superseded, retiring, standby).
+  std::vector<std::pair<datapath::Direction, SaInfo>> InstalledSas() const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   struct Retiring {
     SaInfo sa;
     absl::Time remove_at;  // InfiniteFuture while its removal runs
@@ -197,6 +206,8 @@ class AgentCore {
     datapath::SaKey key;   // kRemoveInbound; kSwitchOutbound: the SA that soft-expired
     bool after_hard_expiry = false;  // kSwitchOutbound: `key` is gone already
   };
+  // kSwitchOutbound for `spd_entry`, from the outbound SA `replaced`.
+  static Op SwitchOp(uint32_t spd_entry, const datapath::SaKey& replaced, bool after_hard_expiry);
   struct Work {
     std::vector<Op> ops;
     std::vector<v1::AgentMessage> messages;

@@ -149,18 +149,10 @@ int main(int argc, char** argv) {
   // reconciliation (agent/hello_builder.h). The stream thread calls it
   // before the first attempt only after the core exists (client.Start()).
   stream_options.build_hello = [&core_ptr](const ikeless::v1::Hello& identity) {
-    std::vector<uint64_t> ids;
-    for (const ikeless::v1::SaReport& r : core_ptr->SaReports()) ids.push_back(r.association_id());
-    // And from the core's own view: an SA whose counters could not be read
-    // just now is still in use.
-    for (const ikeless::datapath::SpdEntry& e : core_ptr->Spd()) {
-      auto st = core_ptr->Entry(e.id);
-      if (!st.has_value()) continue;
-      if (st->outbound) ids.push_back(st->outbound->association_id);
-      if (st->inbound) ids.push_back(st->inbound->association_id);
-      for (const auto& r : st->retiring_inbound) ids.push_back(r.association_id);
-    }
-    return ikeless::agent::BuildHello(identity, ids, core_ptr->InFlightSetups());
+    // From the core's own records, not the datapath's counters: an SA whose
+    // counters cannot be read just now is still in use.
+    return ikeless::agent::BuildHello(identity, core_ptr->AssociationIds(),
+                                      core_ptr->InFlightSetups());
   };
   ikeless::agent::StreamClient::Handler handler;
   handler.on_connected = [&core_ptr] { core_ptr->OnConnected(); };

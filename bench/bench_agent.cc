@@ -2,6 +2,12 @@
 
 #include <utility>
 
+#include "absl/flags/flag.h"
+
+ABSL_FLAG(int, successor_keys, 0,
+          "successor SPIs each request reserves (agents default to 3; 0 = the requests of "
+          "earlier runs)");
+
 namespace ikeless::bench {
 
 BenchAgent::BenchAgent(v1::AgentService::Stub* stub, std::string node_name, std::string address,
@@ -49,6 +55,11 @@ bool BenchAgent::Request(uint64_t id, const std::string& peer, uint32_t spi) {
   r->set_source(address_);
   r->set_peer(peer);
   r->set_spi(spi);
+  // Successor SPIs as a real agent reserves them (DECISIONS 33): distinct
+  // from `spi` and from each other (spi stays below 2^28 here).
+  for (int k = 1; k <= absl::GetFlag(FLAGS_successor_keys); ++k) {
+    r->add_successor_spis(spi + static_cast<uint32_t>(k) * 0x10000000u);
+  }
   return Send(std::move(m));
 }
 

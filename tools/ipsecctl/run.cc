@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "tools/ipsecctl/grpc_errors.h"
 #include "tools/ipsecctl/intent_commands.h"
@@ -68,6 +69,19 @@ class Runner {
       return absl::OkStatus();
     }
     auto json = ToJson(message, JsonStyle::kIndented);
+    if (!json.ok()) return json.status();
+    out_ << *json;
+    return absl::OkStatus();
+  }
+
+  // What a delete did: the response as one JSON line, or `line` (ending in
+  // a newline) for a person.
+  absl::Status PrintOutcome(const google::protobuf::Message& response, const std::string& line) {
+    if (global_.output != OutputFormat::kJson) {
+      out_ << line;
+      return absl::OkStatus();
+    }
+    auto json = ToJson(response, JsonStyle::kOneLine);
     if (!json.ok()) return json.status();
     out_ << *json;
     return absl::OkStatus();
@@ -138,14 +152,7 @@ class Runner {
     v1::DeletePolicyResponse response;
     grpc::Status status = stub_->DeletePolicy(Context().get(), request, &response);
     if (!status.ok()) return FromGrpc(status);
-    if (global_.output == OutputFormat::kJson) {
-      auto json = ToJson(response, JsonStyle::kOneLine);
-      if (!json.ok()) return json.status();
-      out_ << *json;
-    } else {
-      out_ << "policy " << SanitizeCell(command_.name) << " deleted\n";
-    }
-    return absl::OkStatus();
+    return PrintOutcome(response, absl::StrCat("policy ", SanitizeCell(command_.name), " deleted\n"));
   }
 
   absl::Status NodesAdd() {
@@ -221,22 +228,15 @@ class Runner {
     v1::DeleteNodeResponse response;
     grpc::Status status = stub_->DeleteNode(Context().get(), request, &response);
     if (!status.ok()) return FromGrpc(status);
-    if (global_.output == OutputFormat::kJson) {
-      auto json = ToJson(response, JsonStyle::kOneLine);
-      if (!json.ok()) return json.status();
-      out_ << *json;
-      return absl::OkStatus();
-    }
     std::string name = SanitizeCell(command_.name);
     uint32_t torn_down = response.associations_torn_down();
     std::string certificates = response.certificates_revoked()
                                    ? absl::StrCat("certificates revoked (node:", name, ")")
                                : command_.keep_certificates ? "certificates kept"
                                                             : "certificates not revoked";
-    out_ << "deleted node " << name << ": " << torn_down
-         << (torn_down == 1 ? " association" : " associations") << " torn down, " << certificates
-         << "\n";
-    return absl::OkStatus();
+    return PrintOutcome(response, absl::StrCat("deleted node ", name, ": ", torn_down,
+                                               torn_down == 1 ? " association" : " associations",
+                                               " torn down, ", certificates, "\n"));
   }
 
   absl::Status AssocList() {
@@ -265,17 +265,11 @@ class Runner {
     v1::DeleteAssociationResponse response;
     grpc::Status status = stub_->DeleteAssociation(Context().get(), request, &response);
     if (!status.ok()) return FromGrpc(status);
-    if (global_.output == OutputFormat::kJson) {
-      auto json = ToJson(response, JsonStyle::kOneLine);
-      if (!json.ok()) return json.status();
-      out_ << *json;
-      return absl::OkStatus();
-    }
     const v1::Association& a = response.association();
-    out_ << "deleted association " << command_.association_id << " ("
-         << SanitizeCell(a.a().address()) << " <-> " << SanitizeCell(a.b().address())
-         << "); both nodes told to remove its SAs\n";
-    return absl::OkStatus();
+    return PrintOutcome(response, absl::StrCat("deleted association ", command_.association_id,
+                                               " (", SanitizeCell(a.a().address()), " <-> ",
+                                               SanitizeCell(a.b().address()),
+                                               "); both nodes told to remove its SAs\n"));
   }
 
   absl::Status AgentsList() {
