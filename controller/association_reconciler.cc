@@ -151,7 +151,7 @@ absl::StatusOr<ProcessorOutput> AssociationReconciler::Delete(uint64_t id, absl:
   auto not_found = [id] { return absl::NotFoundError(absl::StrCat("association ", id, " not found")); };
   // Its addresses first; the transaction then finds it among its pair's
   // rows (or not: deleted meanwhile).
-  absl::StatusOr<std::optional<AssociationRow>> before = store_->Get(id);
+  absl::StatusOr<std::optional<AssociationRow>> before = store_->GetAssociation(id);
   if (!before.ok()) return before.status();
   if (!before->has_value()) return not_found();
   const std::string a = (*before)->a.address, b = (*before)->b.address;

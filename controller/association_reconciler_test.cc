@@ -75,7 +75,7 @@ class ReconcilerTest : public ::testing::Test {
 
   std::set<uint64_t> Ids() {
     std::set<uint64_t> ids;
-    auto rows = store_.List("");  // kept: a range over *List("") would dangle
+    auto rows = store_.ListAssociations("");  // kept: a range over *ListAssociations("") dangles
     EXPECT_TRUE(rows.ok());
     for (const AssociationRow& r : *rows) ids.insert(r.id);
     return ids;
@@ -177,7 +177,7 @@ TEST_F(ReconcilerTest, WithoutAReportNothingIsRetired) {
 TEST_F(ReconcilerTest, PendingStartupsGoOutOnHelloWithoutCountingAnAttempt) {
   const uint64_t for_x = Insert(kY, 1, 6000, kX);
   const uint64_t for_z = Insert(kY, 2, 6001, kZ);
-  const absl::Time next = store_.Get(for_x)->value().next_startup_time;
+  const absl::Time next = store_.GetAssociation(for_x)->value().next_startup_time;
   v1::Hello old_agent = Report({});
   old_agent.set_reconcile(false);  // also for agents that send no report
   Reconciliation r = Hello(old_agent);
@@ -190,7 +190,7 @@ TEST_F(ReconcilerTest, PendingStartupsGoOutOnHelloWithoutCountingAnAttempt) {
   ASSERT_EQ(r.out.events.size(), 1u);
   EXPECT_EQ(r.out.events[0].kind(), v1::Event::STARTUP_SENT);
   // S23/S24's schedule is unchanged: same count, same next repetition.
-  AssociationRow after = store_.Get(for_x)->value();
+  AssociationRow after = store_.GetAssociation(for_x)->value();
   EXPECT_EQ(after.startups_sent, 2u);
   EXPECT_EQ(after.next_startup_time, next);
   EXPECT_EQ(Ids(), (std::set<uint64_t>{for_x, for_z}));

@@ -14,7 +14,7 @@ namespace ikeless::controller {
 absl::Status IntentService::Load() {
   auto nodes = deps_.nodes->ListNodes();
   if (!nodes.ok()) return nodes.status();
-  auto policies = deps_.policies->List();
+  auto policies = deps_.policies->ListPolicies();
   if (!policies.ok()) return policies.status();
   absl::MutexLock l(&mu_);
   auto revision = NextRevision();
@@ -80,7 +80,7 @@ absl::Status IntentService::ChangePolicies(absl::FunctionRef<absl::Status()> wri
 }
 
 absl::Status IntentService::PoliciesChangedLocked() {
-  auto policies = deps_.policies->List();
+  auto policies = deps_.policies->ListPolicies();
   if (!policies.ok()) return policies.status();
   auto revision = NextRevision();
   if (!revision.ok()) return revision.status();

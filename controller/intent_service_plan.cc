@@ -27,7 +27,7 @@ absl::StatusOr<IntentService::Planned> IntentService::Plan(v1::Intent& intent) {
   Planned p;
   IntentSnapshot live;
   live.nodes = publisher_.nodes();
-  auto policies = deps_.policies->List();
+  auto policies = deps_.policies->ListPolicies();
   if (!policies.ok()) return policies.status();
   live.policies = *std::move(policies);
   p.desired.nodes.assign(intent.nodes().begin(), intent.nodes().end());
@@ -62,7 +62,7 @@ absl::StatusOr<IntentService::Planned> IntentService::Plan(v1::Intent& intent) {
     absl::Status s = RefuseRevokedName(name, absl::StrCat("nodes[", i, "] (", name, "): name"));
     if (!s.ok()) return s;
   }
-  auto rows = deps_.associations->List("");
+  auto rows = deps_.associations->ListAssociations("");
   if (!rows.ok()) return rows.status();
 
   for (v1::IntentChange& c : p.diff.changes) *p.plan.add_changes() = c;
@@ -145,7 +145,7 @@ absl::StatusOr<v1::IntentPlan> IntentService::ApplyIntent(v1::Intent intent,
     }
   }
   auto nodes = deps_.nodes->ListNodes();
-  auto policies = deps_.policies->List();
+  auto policies = deps_.policies->ListPolicies();
   auto revision = NextRevision();
   if (!nodes.ok() || !policies.ok() || !revision.ok()) {
     // The pushed SPDs would be stale: reload the whole intent instead.

@@ -33,7 +33,7 @@ class IntentPlanServiceTest : public IntentServiceTest {
                       .ok());
     }
     ASSERT_TRUE(intent_->ApplyIntent(Desired(v1::ENCRYPTION_AES_GCM_16, true), "").ok());
-    auto stored = store_.Get("mesh");
+    auto stored = store_.GetPolicy("mesh");
     ASSERT_TRUE(stored.ok()) << stored.status();
     ab_ = AddRow("198.18.0.1", "198.18.0.2", *stored);
     ac_ = AddRow("198.18.0.1", "198.18.0.3", *stored);
@@ -94,7 +94,7 @@ TEST_F(IntentPlanServiceTest, PlanShowsExactlyWhatApplyThenDoes) {
   ASSERT_EQ(plan->certificates_revoked_size(), 1);
   // A plan changes nothing.
   EXPECT_TRUE(store_.GetNode("gw-c").ok());
-  EXPECT_EQ(store_.Get("mesh")->encryption(), v1::ENCRYPTION_AES_GCM_16);
+  EXPECT_EQ(store_.GetPolicy("mesh")->encryption(), v1::ENCRYPTION_AES_GCM_16);
   EXPECT_FALSE(revocations_.IsNameRevoked("gw-c"));
   const size_t sent_before = a->sent.size();
 
@@ -105,8 +105,8 @@ TEST_F(IntentPlanServiceTest, PlanShowsExactlyWhatApplyThenDoes) {
   EXPECT_EQ(applied->certificates_revoked(0), "gw-c");
   EXPECT_TRUE(revocations_.IsNameRevoked("gw-c"));
   EXPECT_EQ(store_.GetNode("gw-c").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_.Get("mesh")->encryption(), v1::ENCRYPTION_CHACHA20_POLY1305);
-  EXPECT_FALSE(store_.Get(ac_)->has_value());
+  EXPECT_EQ(store_.GetPolicy("mesh")->encryption(), v1::ENCRYPTION_CHACHA20_POLY1305);
+  EXPECT_FALSE(store_.GetAssociation(ac_)->has_value());
   // gw-a was told: the teardown, the rekey, then its SPD delta.
   bool teardown = false, rekey = false, delta = false;
   for (size_t i = sent_before; i < a->sent.size(); ++i) {
@@ -133,8 +133,8 @@ TEST_F(IntentPlanServiceTest, ApplyAfterSomeoneElseChangedTheIntentIsRefused) {
   auto applied = intent_->ApplyIntent(desired, plan->state());
   EXPECT_EQ(applied.status().code(), absl::StatusCode::kAborted);
   EXPECT_NE(applied.status().message().find("changed since the plan"), std::string::npos);
-  EXPECT_EQ(store_.Get("mesh")->encryption(), v1::ENCRYPTION_AES_GCM_16);
-  EXPECT_TRUE(store_.Get(ab_)->has_value());
+  EXPECT_EQ(store_.GetPolicy("mesh")->encryption(), v1::ENCRYPTION_AES_GCM_16);
+  EXPECT_TRUE(store_.GetAssociation(ab_)->has_value());
 }
 
 TEST_F(IntentPlanServiceTest, ApplyOfAnotherFileThanThePlannedOneIsRefused) {
@@ -181,7 +181,7 @@ TEST_F(IntentPlanServiceTest, FailingAssertionIsShownByPlanAndRefusedByApply) {
   auto applied = intent_->ApplyIntent(desired, "");
   EXPECT_EQ(applied.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(applied.status().message().find("assertions[0]"), std::string::npos);
-  EXPECT_EQ(store_.Get("mesh")->encryption(), v1::ENCRYPTION_AES_GCM_16);
+  EXPECT_EQ(store_.GetPolicy("mesh")->encryption(), v1::ENCRYPTION_AES_GCM_16);
 
   // Without the mesh policy gw-b and gw-c are apart (fail closed) and the
   // first assertion can no longer hold either.
@@ -213,7 +213,7 @@ TEST_F(IntentPlanServiceTest, BadIntentNamesTheItemAndChangesNothing) {
 TEST_F(IntentPlanServiceTest, LiveStateReadBackAsAnIntentPlansNoChanges) {
   v1::Intent exported;
   for (const v1::Node& n : intent_->ListNodes()) *exported.add_nodes() = n;
-  const auto policies = store_.List();  // kept: a loop over *List() would dangle
+  const auto policies = store_.ListPolicies();  // kept: a loop over *ListPolicies() would dangle
   ASSERT_TRUE(policies.ok());
   for (const v1::Policy& p : *policies) *exported.add_policies() = p;
   auto plan = intent_->PlanIntent(exported);

@@ -39,14 +39,14 @@ TEST_F(IntentServiceTest, SnapshotOnConnectDeltaOnChangeTeardownBeforeDelta) {
   storage::AssociationRow row;
   row.a = {"198.18.0.1", 1, 1000};
   row.b = {"198.18.0.2", 2, 2000};
-  row.policy = *store_.Get("mesh");
+  row.policy = *store_.GetPolicy("mesh");
   ASSERT_TRUE(store_.Transact([&](storage::AssociationTxn& t) { return t.Insert(row).status(); }).ok());
-  ASSERT_TRUE(store_.Delete("mesh").ok());
+  ASSERT_TRUE(store_.DeletePolicy("mesh").ok());
   ASSERT_TRUE(intent_->PoliciesChanged().ok());
   ASSERT_EQ(a->sent.size(), 4u);
   EXPECT_TRUE(a->sent[2].has_teardown());
   EXPECT_TRUE(a->sent[3].has_spd_update());
-  EXPECT_TRUE(store_.List("")->empty());
+  EXPECT_TRUE(store_.ListAssociations("")->empty());
 }
 
 TEST_F(IntentServiceTest, FleetRulesAndRemovalRevokes) {

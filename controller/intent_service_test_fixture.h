@@ -59,7 +59,7 @@ class IntentServiceTest : public ::testing::Test {
     p.mutable_b()->set_address("*");
     p.set_action(v1::POLICY_ACTION_PROTECT);
     p.mutable_lifetime()->set_hard_seconds(3600);
-    ASSERT_TRUE(store_.Create(p).ok());
+    ASSERT_TRUE(store_.CreatePolicy(p).ok());
     ASSERT_TRUE(intent_->PoliciesChanged().ok());
   }
 

@@ -62,8 +62,8 @@ TEST(PolicyEnforcer, PolicyGoneTearsDownBothSidesAndDeletesTheRows) {
   m = To(*e, "198.18.0.1");
   ASSERT_NE(m, nullptr);
   EXPECT_EQ(m->teardown().association_ids_size(), 2);  // one message for both rows
-  EXPECT_FALSE(store.Get(id)->has_value());
-  EXPECT_FALSE(store.Get(half)->has_value());
+  EXPECT_FALSE(store.GetAssociation(id)->has_value());
+  EXPECT_FALSE(store.GetAssociation(half)->has_value());
   EXPECT_EQ(e->out.events[0].kind(), v1::Event::ASSOCIATION_TORN_DOWN);
 }
 
@@ -83,8 +83,8 @@ TEST(PolicyEnforcer, ChangedParametersRekeyEstablishedRowsAndUpdateHalfOpenOnes)
     ASSERT_TRUE(m->has_rekey());
     EXPECT_EQ(m->rekey().association_ids(0), id);
   }
-  EXPECT_TRUE(store.Get(id)->has_value());  // make-before-break: the old row stays
-  EXPECT_EQ((*store.Get(half))->policy.encryption(), v1::ENCRYPTION_CHACHA20_POLY1305);
+  EXPECT_TRUE(store.GetAssociation(id)->has_value());  // make-before-break: the old row stays
+  EXPECT_EQ((*store.GetAssociation(half))->policy.encryption(), v1::ENCRYPTION_CHACHA20_POLY1305);
   // Nothing changed: nothing to do.
   auto again = EnforcePolicies(store, {Mesh()}, {}, clock);
   ASSERT_TRUE(again.ok());
@@ -103,7 +103,7 @@ TEST(PolicyEnforcer, BypassWinsAndRemovedNodesGo) {
   auto e = EnforcePolicies(store, {Mesh(), bypass}, {"198.18.0.3"}, clock);
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ(e->torn_down, 2u);
-  EXPECT_TRUE(store.List("")->empty());
+  EXPECT_TRUE(store.ListAssociations("")->empty());
 }
 
 }  // namespace

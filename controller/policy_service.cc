@@ -104,7 +104,7 @@ grpc::Status PolicyServiceImpl::CreatePolicy(grpc::ServerContext* context,
   p.set_update_time_unix(now);
   absl::StatusOr<v1::Policy> created;
   absl::Status s = WritePolicies([&] {
-    created = policies_->Create(p);
+    created = policies_->CreatePolicy(p);
     if (created.ok()) {
       LogInfo("policy_created").Kv("policy", p.name()).Kv("match", Describe(*created));
       Publish(v1::Event::POLICY_CREATED, p.name(), Describe(*created));
@@ -120,7 +120,7 @@ grpc::Status PolicyServiceImpl::GetPolicy(grpc::ServerContext* context, const v1
                                           v1::Policy* response) {
   if (grpc::Status a = Authorize(context); !a.ok()) return a;
   if (absl::Status s = ValidatePolicyName(request->name()); !s.ok()) return ToGrpc(s);
-  auto p = policies_->Get(request->name());
+  auto p = policies_->GetPolicy(request->name());
   if (!p.ok()) return ToGrpc(p.status());
   *response = *p;
   return grpc::Status::OK;
@@ -129,7 +129,7 @@ grpc::Status PolicyServiceImpl::GetPolicy(grpc::ServerContext* context, const v1
 grpc::Status PolicyServiceImpl::ListPolicies(grpc::ServerContext* context, const v1::ListPoliciesRequest*,
                                              v1::ListPoliciesResponse* response) {
   if (grpc::Status a = Authorize(context); !a.ok()) return a;
-  auto all = policies_->List();
+  auto all = policies_->ListPolicies();
   if (!all.ok()) return ToGrpc(all.status());
   for (auto& p : *all) *response->add_policies() = std::move(p);
   return grpc::Status::OK;
@@ -148,7 +148,7 @@ grpc::Status PolicyServiceImpl::UpdatePolicy(grpc::ServerContext* context,
   // them now where the SA parameters differ, or tears them down.
   absl::StatusOr<v1::Policy> updated;
   absl::Status s = WritePolicies([&] {
-    updated = policies_->Update(p, request->expected_revision());
+    updated = policies_->UpdatePolicy(p, request->expected_revision());
     if (updated.ok()) {
       LogInfo("policy_updated").Kv("policy", p.name()).Kv("match", Describe(*updated));
       Publish(v1::Event::POLICY_UPDATED, p.name(), Describe(*updated));
@@ -166,7 +166,7 @@ grpc::Status PolicyServiceImpl::DeletePolicy(grpc::ServerContext* context,
   if (grpc::Status a = Authorize(context); !a.ok()) return a;
   if (absl::Status s = ValidatePolicyName(request->name()); !s.ok()) return ToGrpc(s);
   absl::Status s = WritePolicies([&] {
-    absl::Status d = policies_->Delete(request->name());
+    absl::Status d = policies_->DeletePolicy(request->name());
     if (d.ok()) {
       LogInfo("policy_deleted").Kv("policy", request->name());
       Publish(v1::Event::POLICY_DELETED, request->name(), "");
@@ -187,7 +187,7 @@ grpc::Status PolicyServiceImpl::ListAssociations(grpc::ServerContext* context,
     if (!a.ok()) return ToGrpc(a.status());
     address = *a;
   }
-  auto rows = associations_->List(address);
+  auto rows = associations_->ListAssociations(address);
   if (!rows.ok()) return ToGrpc(rows.status());
   for (const auto& row : *rows) *response->add_associations() = ToAssociation(row);
   return grpc::Status::OK;
@@ -198,7 +198,7 @@ grpc::Status PolicyServiceImpl::GetAssociation(grpc::ServerContext* context,
                                                v1::Association* response) {
   if (grpc::Status a = Authorize(context); !a.ok()) return a;
   if (request->id() == 0) return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "id: must not be 0");
-  auto row = associations_->Get(request->id());
+  auto row = associations_->GetAssociation(request->id());
   if (!row.ok()) return ToGrpc(row.status());
   if (!row->has_value()) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,

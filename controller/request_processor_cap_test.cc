@@ -21,7 +21,7 @@ TEST_F(RequestProcessorTest, Cap_SixteenSupersededRowsAndANewRequestIsAccepted) 
     ProcessorOutput done = Handle(Req(k2b, k2a, 200 + n, 7000 + static_cast<uint32_t>(n)));
     ASSERT_EQ(done.messages.size(), 2u) << n;
   }
-  EXPECT_EQ(store_.List("")->size(), 17u);  // the rows stay until their lifetime ends
+  EXPECT_EQ(store_.ListAssociations("")->size(), 17u);  // the rows stay until their lifetime ends
   // Before issue #12 this was RESOURCE_EXHAUSTED ("already holds 16").
   ProcessorOutput next = Handle(Req(k2a, k2b, 500, 9000));
   ASSERT_EQ(next.messages.size(), 1u);

@@ -234,10 +234,10 @@ TEST_F(RequestProcessorTest, RowsPerPairAreCapped) {
 
 TEST_F(RequestProcessorTest, HalfOpenRowsPerAddressAreCapped) {
   // Issue #11 point 2: one node naming a fresh peer in every request.
-  v1::Policy wide = *store_.Get("a-b");  // normalised, as stored policies are
+  v1::Policy wide = *store_.GetPolicy("a-b");  // normalised, as stored policies are
   wide.set_name("wide");
   wide.mutable_b()->set_address("198.18.128.0/17");
-  ASSERT_TRUE(store_.Create(wide).ok());
+  ASSERT_TRUE(store_.CreatePolicy(wide).ok());
   RequestProcessor::Options o;
   o.max_half_open_per_address = 3;
   RequestProcessor capped(o, &store_, &store_, &clock_, &random_);
@@ -310,7 +310,7 @@ TEST_F(RequestProcessorTest, CanonicalAddressesMatchTheSameRow) {
   p.set_encryption_key_bits(256);
   p.set_integrity(v1::INTEGRITY_NONE);
   p.mutable_lifetime()->set_hard_seconds(60);
-  ASSERT_TRUE(store_.Create(p).ok());
+  ASSERT_TRUE(store_.CreatePolicy(p).ok());
   Handle(Req("fd00:0::1", "fd00::0002", 7, 4096));
   ProcessorOutput out = Handle(Req("fd00::2", "fd00::1", 8, 4097));
   ASSERT_EQ(out.messages.size(), 2u);
@@ -328,7 +328,7 @@ TEST_F(RequestProcessorTest, SelectorsKeepKindsOfTrafficApart) {
   ssh.set_encryption_key_bits(256);
   ssh.set_integrity(v1::INTEGRITY_HMAC_SHA2_256_128);
   ssh.mutable_lifetime()->set_hard_seconds(600);
-  ASSERT_TRUE(store_.Create(ssh).ok());
+  ASSERT_TRUE(store_.CreatePolicy(ssh).ok());
   v1::SaRequest r = Req(k2a, k2b, 1, 5100);
   r.mutable_selector()->set_protocol(6);
   r.mutable_selector()->set_port(22);

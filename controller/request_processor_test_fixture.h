@@ -41,7 +41,7 @@ class RequestProcessorTest : public ::testing::Test {
     p.mutable_lifetime()->set_hard_seconds(3600);
     p.mutable_lifetime()->set_soft_seconds(3240);
     p.set_replay_window(128);
-    EXPECT_TRUE(store_.Create(p).ok());
+    EXPECT_TRUE(store_.CreatePolicy(p).ok());
   }
 
   ProcessorOutput Handle(const v1::SaRequest& r) {
@@ -56,7 +56,7 @@ class RequestProcessorTest : public ::testing::Test {
     return out.ok() ? std::move(*out) : ProcessorOutput();
   }
 
-  std::vector<storage::AssociationRow> Rows() { return *store_.List(""); }
+  std::vector<storage::AssociationRow> Rows() { return *store_.ListAssociations(""); }
 
   // The worked example up to S11.
   void Establish1001And2001() {

@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (v1::Policy p : {PolicyAB(), PolicyFleet()}) {
     std::vector<std::string> warnings;
     Trap(NormalizePolicy(&p, &warnings).ok());
-    Trap(store.Create(p).ok());
+    Trap(store.CreatePolicy(p).ok());
   }
   ikeless::FakeClock clock;
   ikeless::FakeRandom random(3);
@@ -161,7 +161,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // IKELESS_FUZZ_DEBUG=1: how far each input got (to check the seeds).
   static const bool debug = std::getenv("IKELESS_FUZZ_DEBUG") != nullptr;
   if (debug) {
-    auto rows = store.List("");
+    auto rows = store.ListAssociations("");
     size_t established = 0;
     if (rows.ok()) {
       for (const auto& row : *rows) established += row.a_to_b.has_value() ? 1 : 0;

@@ -98,8 +98,9 @@ class AssociationStore {
   virtual absl::Status Transact(absl::FunctionRef<absl::Status(AssociationTxn&)> fn) = 0;
 
   // Rows with `address` on either side ("" = all), by id.
-  virtual absl::StatusOr<std::vector<AssociationRow>> List(absl::string_view address) = 0;
-  virtual absl::StatusOr<std::optional<AssociationRow>> Get(uint64_t id) = 0;
+  virtual absl::StatusOr<std::vector<AssociationRow>> ListAssociations(
+      absl::string_view address) = 0;
+  virtual absl::StatusOr<std::optional<AssociationRow>> GetAssociation(uint64_t id) = 0;
   // The earliest next_startup_time or expire_time of any row, or
   // InfiniteFuture; tells the timer when to wake.
   virtual absl::StatusOr<absl::Time> NextDeadline() = 0;

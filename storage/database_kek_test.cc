@@ -92,7 +92,7 @@ TEST(DatabaseKek, CreatedBesideADatabaseWithoutKeys) {
   std::string kek = KekBeside(db);
   // Policies and half-open rows only: nothing sealed yet.
   Fill(db, kek, [](SqliteStore& store) {
-    ASSERT_TRUE(store.Create(MakePolicy("pair", "198.18.0.1", "198.18.0.2")).ok());
+    ASSERT_TRUE(store.CreatePolicy(MakePolicy("pair", "198.18.0.1", "198.18.0.2")).ok());
     ASSERT_TRUE(store
                     .Transact([](AssociationTxn& txn) {
                       return txn.Insert(HalfOpen("198.18.0.1", 1, 100, "198.18.0.2")).status();

@@ -148,7 +148,7 @@ class MemoryStore::Txn final : public AssociationTxn {
   uint64_t next_id_;
 };
 
-absl::StatusOr<v1::Policy> MemoryStore::Create(const v1::Policy& policy) {
+absl::StatusOr<v1::Policy> MemoryStore::CreatePolicy(const v1::Policy& policy) {
   absl::MutexLock l(&policy_mu_);
   if (policies_.count(policy.name())) {
     return absl::AlreadyExistsError(absl::StrCat("policy '", policy.name(), "' already exists"));
@@ -159,7 +159,7 @@ absl::StatusOr<v1::Policy> MemoryStore::Create(const v1::Policy& policy) {
   return p;
 }
 
-absl::StatusOr<v1::Policy> MemoryStore::Get(absl::string_view name) {
+absl::StatusOr<v1::Policy> MemoryStore::GetPolicy(absl::string_view name) {
   absl::MutexLock l(&policy_mu_);
   auto it = policies_.find(std::string(name));
   if (it == policies_.end()) {
@@ -168,15 +168,15 @@ absl::StatusOr<v1::Policy> MemoryStore::Get(absl::string_view name) {
   return it->second;
 }
 
-absl::StatusOr<std::vector<v1::Policy>> MemoryStore::List() {
+absl::StatusOr<std::vector<v1::Policy>> MemoryStore::ListPolicies() {
   absl::MutexLock l(&policy_mu_);
   std::vector<v1::Policy> out;
   for (const auto& [_, p] : policies_) out.push_back(p);
   return out;
 }
 
-absl::StatusOr<v1::Policy> MemoryStore::Update(const v1::Policy& policy,
-                                               uint64_t expected_revision) {
+absl::StatusOr<v1::Policy> MemoryStore::UpdatePolicy(const v1::Policy& policy,
+                                                     uint64_t expected_revision) {
   absl::MutexLock l(&policy_mu_);
   auto it = policies_.find(policy.name());
   if (it == policies_.end()) {
@@ -194,7 +194,7 @@ absl::StatusOr<v1::Policy> MemoryStore::Update(const v1::Policy& policy,
   return p;
 }
 
-absl::Status MemoryStore::Delete(absl::string_view name) {
+absl::Status MemoryStore::DeletePolicy(absl::string_view name) {
   absl::MutexLock l(&policy_mu_);
   if (policies_.erase(std::string(name)) == 0) {
     return absl::NotFoundError(absl::StrCat("policy '", name, "' not found"));
@@ -202,9 +202,9 @@ absl::Status MemoryStore::Delete(absl::string_view name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<v1::Policy>> MemoryStore::Match(const IpAddress& source,
-                                                             const IpAddress& peer,
-                                                             const v1::Selector& selector) {
+absl::StatusOr<std::optional<v1::Policy>> MemoryStore::MatchPolicy(const IpAddress& source,
+                                                                   const IpAddress& peer,
+                                                                   const v1::Selector& selector) {
   absl::MutexLock l(&policy_mu_);
   std::vector<v1::Policy> all;
   for (const auto& [_, p] : policies_) all.push_back(p);
@@ -224,7 +224,8 @@ absl::Status MemoryStore::Transact(absl::FunctionRef<absl::Status(AssociationTxn
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<AssociationRow>> MemoryStore::List(absl::string_view address) {
+absl::StatusOr<std::vector<AssociationRow>> MemoryStore::ListAssociations(
+    absl::string_view address) {
   absl::MutexLock l(&mu_);
   std::vector<AssociationRow> out;
   for (const auto& [_, row] : rows_) {
@@ -235,7 +236,7 @@ absl::StatusOr<std::vector<AssociationRow>> MemoryStore::List(absl::string_view 
   return out;
 }
 
-absl::StatusOr<std::optional<AssociationRow>> MemoryStore::Get(uint64_t id) {
+absl::StatusOr<std::optional<AssociationRow>> MemoryStore::GetAssociation(uint64_t id) {
   absl::MutexLock l(&mu_);
   auto it = rows_.find(id);
   if (it == rows_.end()) return std::nullopt;

@@ -26,20 +26,20 @@ class MemoryStore final : public PolicyStore,
                           public IntentStore {
  public:
   // PolicyStore
-  absl::StatusOr<v1::Policy> Create(const v1::Policy& policy) override;
-  absl::StatusOr<v1::Policy> Get(absl::string_view name) override;
-  absl::StatusOr<std::vector<v1::Policy>> List() override;
-  absl::StatusOr<v1::Policy> Update(const v1::Policy& policy,
-                                    uint64_t expected_revision) override;
-  absl::Status Delete(absl::string_view name) override;
-  absl::StatusOr<std::optional<v1::Policy>> Match(const IpAddress& source,
-                                                  const IpAddress& peer,
-                                                  const v1::Selector& selector) override;
+  absl::StatusOr<v1::Policy> CreatePolicy(const v1::Policy& policy) override;
+  absl::StatusOr<v1::Policy> GetPolicy(absl::string_view name) override;
+  absl::StatusOr<std::vector<v1::Policy>> ListPolicies() override;
+  absl::StatusOr<v1::Policy> UpdatePolicy(const v1::Policy& policy,
+                                          uint64_t expected_revision) override;
+  absl::Status DeletePolicy(absl::string_view name) override;
+  absl::StatusOr<std::optional<v1::Policy>> MatchPolicy(const IpAddress& source,
+                                                        const IpAddress& peer,
+                                                        const v1::Selector& selector) override;
 
   // AssociationStore
   absl::Status Transact(absl::FunctionRef<absl::Status(AssociationTxn&)> fn) override;
-  absl::StatusOr<std::vector<AssociationRow>> List(absl::string_view address) override;
-  absl::StatusOr<std::optional<AssociationRow>> Get(uint64_t id) override;
+  absl::StatusOr<std::vector<AssociationRow>> ListAssociations(absl::string_view address) override;
+  absl::StatusOr<std::optional<AssociationRow>> GetAssociation(uint64_t id) override;
   absl::StatusOr<absl::Time> NextDeadline() override;
 
   // AgentStore

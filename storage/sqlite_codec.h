@@ -1,10 +1,10 @@
 #ifndef IKELESS_STORAGE_SQLITE_CODEC_H_
 #define IKELESS_STORAGE_SQLITE_CODEC_H_
 
-// How SqliteStore's values map to columns: times, policies, association
-// rows, and the SA parameter blobs. Kept apart from the SQL so the blob
-// format (sealed with a key-encryption key, storage/key_sealer.h) is decided
-// in one place.
+// How SqliteStore's values map to columns and statement parameters: times,
+// policies and association rows. The SA parameter blobs inside a row are
+// made and opened by storage/sa_blob_codec.h (sealing is not SQLite's
+// business); this file only binds and reads the bytes.
 
 #include <cstdint>
 #include <string>
@@ -17,6 +17,7 @@
 #include "proto/policy.pb.h"
 #include "storage/association.h"
 #include "storage/key_sealer.h"
+#include "storage/sa_blob_codec.h"
 #include "storage/sqlite_db.h"
 
 namespace ikeless::storage {
@@ -25,30 +26,6 @@ namespace ikeless::storage {
 // min/max. Sub-microsecond parts are dropped.
 int64_t TimeToMicros(absl::Time t);
 absl::Time MicrosToTime(int64_t us);
-
-// Where a blob of SA parameters is stored. Names it in errors and, as the
-// sealer's context ("ikeless/association/7/a_to_b"), binds the sealed blob
-// to its row and column: a blob copied elsewhere does not open.
-struct SaColumn {
-  uint64_t id;             // association id (never reused)
-  absl::string_view name;  // "a_to_b" or "b_to_a"
-};
-std::string SealContext(SaColumn where);
-
-// The only place SA parameters (which hold keys) become stored bytes and
-// back. With a sealer the bytes are sealed under its key-encryption key;
-// with nullptr they are the plain serialization (tests, and tools that only
-// read policies). The plaintext serialization made on the way is wiped.
-// `out` must be wiped with WipeString once written (it is the plaintext
-// when there is no sealer).
-absl::Status EncodeSaParameters(const v1::SaParameters& sa, const KeySealer* sealer, SaColumn where,
-                                std::string* out);
-// DATA_LOSS if the blob does not open or parse, or is sealed when `sealer`
-// is nullptr, or plaintext when it is not; FAILED_PRECONDITION if it was
-// sealed under another key-encryption key. Without a sealer it parses
-// straight from SQLite's buffer; with one, the opened plaintext is wiped.
-absl::Status DecodeSaParameters(absl::string_view stored, const KeySealer* sealer, SaColumn where,
-                                v1::SaParameters* out);
 
 // Serialized SA parameters bound to a statement without copying; wiped when
 // this goes away. Declare it before the statement so the statement is reset

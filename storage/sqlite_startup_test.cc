@@ -61,7 +61,7 @@ TEST(SqliteStartup, DamagedPageIsRefusedAtOpen) {
   {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(path);
     ASSERT_TRUE(store.ok()) << store.status();
-    ASSERT_TRUE((*store)->Create(MakePolicy("pair", "198.18.0.1", "198.18.0.2")).ok());
+    ASSERT_TRUE((*store)->CreatePolicy(MakePolicy("pair", "198.18.0.1", "198.18.0.2")).ok());
     absl::Status s = (*store)->Transact([](AssociationTxn& txn) {
       for (int i = 0; i < 50; ++i) {
         absl::StatusOr<uint64_t> id =
@@ -183,9 +183,8 @@ TEST(SqliteStartup, FullVolumeIsResourceExhaustedWithoutSql) {
   absl::Status full;
   int added = 0;
   for (; added < 1000 && full.ok(); ++added) {
-    full = (*store)->Create(MakePolicy(absl::StrCat(std::string(200, 'p'), added), "198.18.0.1",
-                                       "198.18.0.2"))
-               .status();
+    const std::string name = absl::StrCat(std::string(200, 'p'), added);
+    full = (*store)->CreatePolicy(MakePolicy(name, "198.18.0.1", "198.18.0.2")).status();
   }
   ASSERT_FALSE(full.ok()) << "the page limit never hit";
   EXPECT_EQ(full.code(), absl::StatusCode::kResourceExhausted) << full;
@@ -197,7 +196,7 @@ TEST(SqliteStartup, FullVolumeIsResourceExhaustedWithoutSql) {
   ASSERT_EQ(stat((path + "-wal").c_str(), &st), 0);
   EXPECT_EQ(st.st_size, 0);
   // What was written before stays readable; the failed policy is not there.
-  absl::StatusOr<std::vector<v1::Policy>> policies = (*store)->List();
+  absl::StatusOr<std::vector<v1::Policy>> policies = (*store)->ListPolicies();
   ASSERT_TRUE(policies.ok());
   EXPECT_EQ(policies->size(), static_cast<size_t>(added - 1));
 

@@ -166,7 +166,7 @@ v1::Policy* SqliteStore::FindPolicy(absl::string_view name) {
   return &*it;
 }
 
-absl::StatusOr<v1::Policy> SqliteStore::Create(const v1::Policy& policy) {
+absl::StatusOr<v1::Policy> SqliteStore::CreatePolicy(const v1::Policy& policy) {
   absl::MutexLock l(&mu_);
   absl::MutexLock cache_lock(&policy_mu_);
   if (FindPolicy(policy.name()) != nullptr) {
@@ -182,20 +182,20 @@ absl::StatusOr<v1::Policy> SqliteStore::Create(const v1::Policy& policy) {
   return p;
 }
 
-absl::StatusOr<v1::Policy> SqliteStore::Get(absl::string_view name) {
+absl::StatusOr<v1::Policy> SqliteStore::GetPolicy(absl::string_view name) {
   absl::MutexLock l(&policy_mu_);
   const v1::Policy* p = FindPolicy(name);
   if (p == nullptr) return PolicyNotFound(name);
   return *p;
 }
 
-absl::StatusOr<std::vector<v1::Policy>> SqliteStore::List() {
+absl::StatusOr<std::vector<v1::Policy>> SqliteStore::ListPolicies() {
   absl::MutexLock l(&policy_mu_);
   return policies_;
 }
 
-absl::StatusOr<v1::Policy> SqliteStore::Update(const v1::Policy& policy,
-                                               uint64_t expected_revision) {
+absl::StatusOr<v1::Policy> SqliteStore::UpdatePolicy(const v1::Policy& policy,
+                                                     uint64_t expected_revision) {
   absl::MutexLock l(&mu_);
   absl::MutexLock cache_lock(&policy_mu_);
   v1::Policy* old = FindPolicy(policy.name());
@@ -215,7 +215,7 @@ absl::StatusOr<v1::Policy> SqliteStore::Update(const v1::Policy& policy,
   return p;
 }
 
-absl::Status SqliteStore::Delete(absl::string_view name) {
+absl::Status SqliteStore::DeletePolicy(absl::string_view name) {
   absl::MutexLock l(&mu_);
   absl::MutexLock cache_lock(&policy_mu_);
   v1::Policy* old = FindPolicy(name);
@@ -229,9 +229,9 @@ absl::Status SqliteStore::Delete(absl::string_view name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<v1::Policy>> SqliteStore::Match(const IpAddress& source,
-                                                             const IpAddress& peer,
-                                                             const v1::Selector& selector) {
+absl::StatusOr<std::optional<v1::Policy>> SqliteStore::MatchPolicy(const IpAddress& source,
+                                                                   const IpAddress& peer,
+                                                                   const v1::Selector& selector) {
   absl::MutexLock l(&policy_mu_);
   const v1::Policy* best = BestPolicy(policies_, source, peer, selector);
   if (best == nullptr) return std::nullopt;
@@ -257,7 +257,8 @@ absl::Status SqliteStore::Transact(absl::FunctionRef<absl::Status(AssociationTxn
   return s;
 }
 
-absl::StatusOr<std::vector<AssociationRow>> SqliteStore::List(absl::string_view address) {
+absl::StatusOr<std::vector<AssociationRow>> SqliteStore::ListAssociations(
+    absl::string_view address) {
   absl::MutexLock l(&mu_);
   absl::StatusOr<SqliteStatement> stmt =
       address.empty()
@@ -273,7 +274,7 @@ absl::StatusOr<std::vector<AssociationRow>> SqliteStore::List(absl::string_view 
   return ReadAssociations(*stmt, sealer_);
 }
 
-absl::StatusOr<std::optional<AssociationRow>> SqliteStore::Get(uint64_t id) {
+absl::StatusOr<std::optional<AssociationRow>> SqliteStore::GetAssociation(uint64_t id) {
   absl::MutexLock l(&mu_);
   absl::StatusOr<SqliteStatement> stmt =
       db_->Prepare("SELECT " IKELESS_ASSOCIATION_COLUMNS " FROM associations WHERE id = ?");

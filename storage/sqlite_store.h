@@ -6,7 +6,7 @@
 // contract as MemoryStore (storage/store_contract_test runs both).
 //
 // Policies are also kept in memory, loaded at Open and updated after each
-// successful write, so S21 (Match) never touches SQL and may be called from
+// successful write, so S21 (MatchPolicy) never touches SQL and may be called from
 // inside a Transact callback. That cache assumes this process is the only
 // writer of the file. No other method may be called from inside Transact.
 //
@@ -87,18 +87,20 @@ class SqliteStore final : public PolicyStore,
                                                            const Options& options);
 
   // PolicyStore
-  absl::StatusOr<v1::Policy> Create(const v1::Policy& policy) override;
-  absl::StatusOr<v1::Policy> Get(absl::string_view name) override;
-  absl::StatusOr<std::vector<v1::Policy>> List() override;
-  absl::StatusOr<v1::Policy> Update(const v1::Policy& policy, uint64_t expected_revision) override;
-  absl::Status Delete(absl::string_view name) override;
-  absl::StatusOr<std::optional<v1::Policy>> Match(const IpAddress& source, const IpAddress& peer,
-                                                  const v1::Selector& selector) override;
+  absl::StatusOr<v1::Policy> CreatePolicy(const v1::Policy& policy) override;
+  absl::StatusOr<v1::Policy> GetPolicy(absl::string_view name) override;
+  absl::StatusOr<std::vector<v1::Policy>> ListPolicies() override;
+  absl::StatusOr<v1::Policy> UpdatePolicy(const v1::Policy& policy,
+                                          uint64_t expected_revision) override;
+  absl::Status DeletePolicy(absl::string_view name) override;
+  absl::StatusOr<std::optional<v1::Policy>> MatchPolicy(const IpAddress& source,
+                                                        const IpAddress& peer,
+                                                        const v1::Selector& selector) override;
 
   // AssociationStore
   absl::Status Transact(absl::FunctionRef<absl::Status(AssociationTxn&)> fn) override;
-  absl::StatusOr<std::vector<AssociationRow>> List(absl::string_view address) override;
-  absl::StatusOr<std::optional<AssociationRow>> Get(uint64_t id) override;
+  absl::StatusOr<std::vector<AssociationRow>> ListAssociations(absl::string_view address) override;
+  absl::StatusOr<std::optional<AssociationRow>> GetAssociation(uint64_t id) override;
   absl::StatusOr<absl::Time> NextDeadline() override;
 
   // AgentStore
@@ -150,7 +152,7 @@ class SqliteStore final : public PolicyStore,
   std::unique_ptr<SqliteDb> db_ ABSL_GUARDED_BY(mu_);
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
   // The policy cache has its own lock because the request processor calls
-  // Match (S21) from inside a Transact callback (S22). Writers take mu_
+  // MatchPolicy (S21) from inside a Transact callback (S22). Writers take mu_
   // first, then this; readers take only this.
   mutable absl::Mutex policy_mu_ ABSL_ACQUIRED_AFTER(mu_);
   // Mirror of the policies table, sorted by name.

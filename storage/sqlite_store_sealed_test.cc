@@ -207,7 +207,7 @@ TEST(SqliteStoreSealed, NoKeyInTheFilesAndRowsReadBackWithTheSameKek) {
   ASSERT_NE(same, nullptr);
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = OpenWith(path, same.get());
   ASSERT_TRUE(store.ok()) << store.status();
-  absl::StatusOr<std::vector<AssociationRow>> rows = (*store)->List("");
+  absl::StatusOr<std::vector<AssociationRow>> rows = (*store)->ListAssociations("");
   ASSERT_TRUE(rows.ok()) << rows.status();
   ASSERT_EQ(rows->size(), churn.live().size());
   for (size_t i = 0; i < rows->size(); ++i) {
@@ -234,14 +234,14 @@ TEST(SqliteStoreSealed, WithoutAKekSealedRowsAreRefusedButPoliciesRead) {
   {
     absl::StatusOr<std::unique_ptr<SqliteStore>> store = OpenWith(path, sealer.get());
     ASSERT_TRUE(store.ok()) << store.status();
-    ASSERT_TRUE((*store)->Create(MakePolicy("pair", "198.18.0.1", "198.18.0.2")).ok());
+    ASSERT_TRUE((*store)->CreatePolicy(MakePolicy("pair", "198.18.0.1", "198.18.0.2")).ok());
     id = MustInsert(**store, Establish(HalfOpen("198.18.0.1", 1, 100, "198.18.0.2"), 2, 200));
   }
   // A tool that reads only policies opens the store without the KEK.
   absl::StatusOr<std::unique_ptr<SqliteStore>> store = OpenWith(path, nullptr);
   ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_TRUE((*store)->Get("pair").ok());
-  absl::StatusOr<std::optional<AssociationRow>> row = (*store)->Get(id);
+  EXPECT_TRUE((*store)->GetPolicy("pair").ok());
+  absl::StatusOr<std::optional<AssociationRow>> row = (*store)->GetAssociation(id);
   EXPECT_EQ(row.status().code(), absl::StatusCode::kDataLoss) << row.status();
   EXPECT_NE(row.status().message().find("is sealed with key-encryption key " + sealer->id()),
             absl::string_view::npos)
@@ -274,12 +274,12 @@ TEST(SqliteStoreSealed, BlobMovedToAnotherColumnOrRowIsDataLoss) {
     ids.push_back(MustInsert(
         **store, Establish(HalfOpen("198.18.0.1", 1 + i, 100 + i, "198.18.0.2"), 10 + i, 200 + i)));
   }
-  for (uint64_t id : ids) ASSERT_TRUE((*store)->Get(id).ok()) << id;
+  for (uint64_t id : ids) ASSERT_TRUE((*store)->GetAssociation(id).ok()) << id;
   RawExec(path, absl::StrCat("UPDATE associations SET a_to_b = b_to_a WHERE id = ", ids[0]));
   RawExec(path, absl::StrCat("UPDATE associations SET b_to_a = (SELECT b_to_a FROM associations",
                              " WHERE id = ", ids[1], ") WHERE id = ", ids[2]));
   for (auto [id, column] : {std::pair{ids[0], "a_to_b"}, std::pair{ids[2], "b_to_a"}}) {
-    absl::StatusOr<std::optional<AssociationRow>> row = (*store)->Get(id);
+    absl::StatusOr<std::optional<AssociationRow>> row = (*store)->GetAssociation(id);
     EXPECT_EQ(row.status().code(), absl::StatusCode::kDataLoss) << row.status();
     EXPECT_NE(row.status().message().find(absl::StrCat("association ", id, ": ", column)),
               absl::string_view::npos)
@@ -287,7 +287,7 @@ TEST(SqliteStoreSealed, BlobMovedToAnotherColumnOrRowIsDataLoss) {
     EXPECT_NE(row.status().message().find("failed authentication"), absl::string_view::npos)
         << row.status();
   }
-  EXPECT_TRUE((*store)->Get(ids[1]).ok());
+  EXPECT_TRUE((*store)->GetAssociation(ids[1]).ok());
 }
 
 // The control: the same scan finds keys when they are stored in the clear,

@@ -61,7 +61,7 @@ TEST(SqliteStore, DataSurvivesReopen) {
   {
     std::unique_ptr<SqliteStore> store = MustOpen(path);
     ASSERT_NE(store, nullptr);
-    absl::StatusOr<v1::Policy> created = store->Create(policy);
+    absl::StatusOr<v1::Policy> created = store->CreatePolicy(policy);
     ASSERT_TRUE(created.ok()) << created.status();
     policy = *created;
     row.id = Insert(*store, row);
@@ -69,13 +69,13 @@ TEST(SqliteStore, DataSurvivesReopen) {
   }
   std::unique_ptr<SqliteStore> store = MustOpen(path);
   ASSERT_NE(store, nullptr);
-  EXPECT_EQ(store->Get("pair")->ShortDebugString(), policy.ShortDebugString());
+  EXPECT_EQ(store->GetPolicy("pair")->ShortDebugString(), policy.ShortDebugString());
   // Match runs on the cache, which must have been reloaded.
   absl::StatusOr<std::optional<v1::Policy>> match =
-      store->Match(*IpAddress::Parse("198.18.0.2"), *IpAddress::Parse("198.18.0.1"), Sel());
+      store->MatchPolicy(*IpAddress::Parse("198.18.0.2"), *IpAddress::Parse("198.18.0.1"), Sel());
   ASSERT_TRUE(match.ok() && match->has_value());
   EXPECT_EQ((*match)->name(), "pair");
-  absl::StatusOr<std::optional<AssociationRow>> got = store->Get(row.id);
+  absl::StatusOr<std::optional<AssociationRow>> got = store->GetAssociation(row.id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_TRUE((*got)->a_to_b.has_value() && (*got)->b_to_a.has_value());
   EXPECT_EQ(Describe(**got), Describe(row));
@@ -139,7 +139,7 @@ TEST(SqliteStore, MigrationsAreAppliedOnce) {
   {
     std::unique_ptr<SqliteStore> store = MustOpen(path);
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->Create(MakePolicy("mesh", "*", "*")).ok());
+    ASSERT_TRUE(store->CreatePolicy(MakePolicy("mesh", "*", "*")).ok());
   }
   for (int i = 0; i < 2; ++i) MustOpen(path).reset();
   std::string latest = absl::StrCat(LatestSchemaVersion());
@@ -164,7 +164,7 @@ TEST(SqliteStore, UnreadableKeyBlobIsDataLoss) {
   ASSERT_NE(store, nullptr);
   uint64_t id = Insert(*store, Establish(HalfOpen("198.18.0.1", 1, 100, "198.18.0.2"), 2, 200));
   Raw(path, absl::StrCat("UPDATE associations SET a_to_b = X'FF' WHERE id = ", id));
-  EXPECT_EQ(store->Get(id).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store->GetAssociation(id).status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST(SqliteStore, OpenFailsClearlyOnUnusablePath) {

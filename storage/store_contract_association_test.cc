@@ -37,7 +37,7 @@ TEST_P(StoreContractTest, RowsRoundTripEveryField) {
   full.id = Insert(full);
   EXPECT_EQ(Describe(MustGet(half.id)), Describe(half));
   EXPECT_EQ(Describe(MustGet(full.id)), Describe(full));
-  EXPECT_FALSE(associations().Get(full.id + 100)->has_value());
+  EXPECT_FALSE(associations().GetAssociation(full.id + 100)->has_value());
 }
 
 TEST_P(StoreContractTest, FindByRequestIdWorksFromEitherSide) {
@@ -122,7 +122,7 @@ TEST_P(StoreContractTest, FindHalfOpenMatchesInnerPrefixes) {
     EXPECT_EQ(find("", ""), unstated);
     EXPECT_EQ(find("198.18.20.0/24", "198.18.10.0/24"), 0u);  // reversed: not the same traffic
   });
-  absl::StatusOr<std::optional<AssociationRow>> back = stores_.associations->Get(id6);
+  absl::StatusOr<std::optional<AssociationRow>> back = stores_.associations->GetAssociation(id6);
   ASSERT_TRUE(back.ok() && back->has_value());
   EXPECT_EQ((*back)->a_prefix, "fd00:10::/64");
   EXPECT_EQ((*back)->b_prefix, "fd00:20::/64");
@@ -180,8 +180,8 @@ TEST_P(StoreContractTest, UpdateReplacesRowAndMissingIsNotFound) {
     EXPECT_EQ(txn.Update(gone).code(), absl::StatusCode::kNotFound);
     added = *txn.Insert(HalfOpen("198.18.0.1", 3, 300, "198.18.0.2"));
   });
-  EXPECT_TRUE(associations().Get(added)->has_value());
-  EXPECT_FALSE(associations().Get(row.id + 100)->has_value());
+  EXPECT_TRUE(associations().GetAssociation(added)->has_value());
+  EXPECT_FALSE(associations().GetAssociation(row.id + 100)->has_value());
 }
 
 TEST_P(StoreContractTest, DeleteRemovesRowAndMissingIsNotFound) {
@@ -190,7 +190,7 @@ TEST_P(StoreContractTest, DeleteRemovesRowAndMissingIsNotFound) {
     EXPECT_TRUE(txn.Delete(id).ok());
     EXPECT_EQ(txn.Delete(id).code(), absl::StatusCode::kNotFound);
   });
-  EXPECT_FALSE(associations().Get(id)->has_value());
+  EXPECT_FALSE(associations().GetAssociation(id)->has_value());
 }
 
 TEST_P(StoreContractTest, DueStartupsEarliestFirstLimitedHalfOpenOnly) {
@@ -248,9 +248,9 @@ TEST_P(StoreContractTest, TransactRollsBackOnError) {
     return absl::AbortedError("changed my mind");
   });
   EXPECT_EQ(s, absl::AbortedError("changed my mind"));
-  EXPECT_FALSE(associations().Get(doomed)->has_value());
+  EXPECT_FALSE(associations().GetAssociation(doomed)->has_value());
   EXPECT_EQ(Describe(MustGet(kept.id)), Describe(kept));
-  EXPECT_EQ(associations().List("")->size(), 1u);
+  EXPECT_EQ(associations().ListAssociations("")->size(), 1u);
   // Nothing of the rolled-back transaction survives, its id counter included.
   EXPECT_EQ(Insert(HalfOpen("198.18.0.3", 2, 200, "198.18.0.4")), doomed);
 }
@@ -259,10 +259,10 @@ TEST_P(StoreContractTest, ListFiltersByEitherSideInIdOrder) {
   uint64_t xy = Insert(HalfOpen("198.18.0.1", 1, 100, "198.18.0.2"));
   uint64_t yz = Insert(HalfOpen("198.18.0.2", 2, 200, "198.18.0.3"));
   uint64_t zw = Insert(HalfOpen("198.18.0.3", 3, 300, "198.18.0.4"));
-  EXPECT_EQ(Ids(*associations().List("")), (std::vector<uint64_t>{xy, yz, zw}));
-  EXPECT_EQ(Ids(*associations().List("198.18.0.2")), (std::vector<uint64_t>{xy, yz}));
-  EXPECT_EQ(Ids(*associations().List("198.18.0.4")), (std::vector<uint64_t>{zw}));
-  EXPECT_TRUE(associations().List("198.18.0.9")->empty());
+  EXPECT_EQ(Ids(*associations().ListAssociations("")), (std::vector<uint64_t>{xy, yz, zw}));
+  EXPECT_EQ(Ids(*associations().ListAssociations("198.18.0.2")), (std::vector<uint64_t>{xy, yz}));
+  EXPECT_EQ(Ids(*associations().ListAssociations("198.18.0.4")), (std::vector<uint64_t>{zw}));
+  EXPECT_TRUE(associations().ListAssociations("198.18.0.9")->empty());
 }
 
 TEST_P(StoreContractTest, NextDeadlineIsEarliestStartupOrExpiry) {

@@ -84,8 +84,8 @@ v1::Policy MakePolicy(const std::string& name, const std::string& a, int32_t pri
 TEST_P(StoreContractTest, WriteIntentPutsAndDeletesNodesAndPoliciesTogether) {
   ASSERT_TRUE(stores_.nodes->CreateNode(MakeNode("gw-a", "198.18.0.1")).ok());
   ASSERT_TRUE(stores_.nodes->CreateNode(MakeNode("gw-b", "198.18.0.2")).ok());
-  ASSERT_TRUE(stores_.policies->Create(MakePolicy("old", "198.18.0.1", 1)).ok());
-  ASSERT_TRUE(stores_.policies->Create(MakePolicy("kept", "198.18.0.2", 1)).ok());
+  ASSERT_TRUE(stores_.policies->CreatePolicy(MakePolicy("old", "198.18.0.1", 1)).ok());
+  ASSERT_TRUE(stores_.policies->CreatePolicy(MakePolicy("kept", "198.18.0.2", 1)).ok());
 
   IntentWrite write;
   write.put_nodes.push_back(MakeNode("gw-a", "198.18.0.1", {"198.18.10.0/24"}));  // replace
@@ -107,7 +107,7 @@ TEST_P(StoreContractTest, WriteIntentPutsAndDeletesNodesAndPoliciesTogether) {
   EXPECT_EQ((*nodes)[1].name(), "gw-c");
   EXPECT_EQ((*nodes)[1].revision(), 1u);
 
-  absl::StatusOr<std::vector<v1::Policy>> policies = stores_.policies->List();
+  absl::StatusOr<std::vector<v1::Policy>> policies = stores_.policies->ListPolicies();
   ASSERT_TRUE(policies.ok()) << policies.status();
   ASSERT_EQ(policies->size(), 2u);
   EXPECT_EQ((*policies)[0].name(), "kept");
@@ -120,7 +120,7 @@ TEST_P(StoreContractTest, WriteIntentPutsAndDeletesNodesAndPoliciesTogether) {
   auto a = IpAddress::Parse("198.18.0.3");
   auto b = IpAddress::Parse("198.18.0.9");
   absl::StatusOr<std::optional<v1::Policy>> match =
-      stores_.policies->Match(*a, *b, v1::Selector());
+      stores_.policies->MatchPolicy(*a, *b, v1::Selector());
   ASSERT_TRUE(match.ok()) << match.status();
   ASSERT_TRUE(match->has_value());
   EXPECT_EQ((*match)->name(), "new");
@@ -128,7 +128,7 @@ TEST_P(StoreContractTest, WriteIntentPutsAndDeletesNodesAndPoliciesTogether) {
 
 TEST_P(StoreContractTest, WriteIntentIsAllOrNothing) {
   ASSERT_TRUE(stores_.nodes->CreateNode(MakeNode("gw-a", "198.18.0.1")).ok());
-  ASSERT_TRUE(stores_.policies->Create(MakePolicy("p", "198.18.0.1", 1)).ok());
+  ASSERT_TRUE(stores_.policies->CreatePolicy(MakePolicy("p", "198.18.0.1", 1)).ok());
   IntentWrite write;
   write.put_nodes.push_back(MakeNode("gw-c", "198.18.0.3"));
   write.put_policies.push_back(MakePolicy("p", "198.18.0.1", 5));
@@ -136,7 +136,7 @@ TEST_P(StoreContractTest, WriteIntentIsAllOrNothing) {
   EXPECT_EQ(stores_.intent->WriteIntent(write).code(), absl::StatusCode::kNotFound);
 
   EXPECT_EQ(stores_.nodes->GetNode("gw-c").status().code(), absl::StatusCode::kNotFound);
-  absl::StatusOr<v1::Policy> p = stores_.policies->Get("p");
+  absl::StatusOr<v1::Policy> p = stores_.policies->GetPolicy("p");
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->revision(), 1u);
   EXPECT_EQ(p->priority(), 1);

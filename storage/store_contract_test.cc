@@ -22,32 +22,32 @@ TEST_P(StoreContractTest, PolicyCreateSetsRevisionOneAndGetReturnsIt) {
   p.set_revision(42);
   p.set_create_time_unix(1000);
   p.set_description("office mesh");
-  absl::StatusOr<v1::Policy> created = policies().Create(p);
+  absl::StatusOr<v1::Policy> created = policies().CreatePolicy(p);
   ASSERT_TRUE(created.ok()) << created.status();
   EXPECT_EQ(created->revision(), 1u);
   p.set_revision(1);
   EXPECT_EQ(created->ShortDebugString(), p.ShortDebugString());
-  absl::StatusOr<v1::Policy> got = policies().Get("mesh");
+  absl::StatusOr<v1::Policy> got = policies().GetPolicy("mesh");
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->ShortDebugString(), p.ShortDebugString());
 }
 
 TEST_P(StoreContractTest, PolicyCreateDuplicateIsAlreadyExists) {
-  ASSERT_TRUE(policies().Create(MakePolicy("mesh", "*", "*")).ok());
-  absl::StatusOr<v1::Policy> again = policies().Create(MakePolicy("mesh", "198.18.0.1", "*"));
+  ASSERT_TRUE(policies().CreatePolicy(MakePolicy("mesh", "*", "*")).ok());
+  absl::StatusOr<v1::Policy> again = policies().CreatePolicy(MakePolicy("mesh", "198.18.0.1", "*"));
   EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << again.status();
-  EXPECT_EQ(policies().Get("mesh")->a().address(), "*");
+  EXPECT_EQ(policies().GetPolicy("mesh")->a().address(), "*");
 }
 
 TEST_P(StoreContractTest, PolicyGetMissingIsNotFound) {
-  EXPECT_EQ(policies().Get("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(policies().GetPolicy("nope").status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_P(StoreContractTest, PolicyListIsByName) {
   for (const char* name : {"charlie", "alpha", "bravo"}) {
-    ASSERT_TRUE(policies().Create(MakePolicy(name, "*", "*")).ok());
+    ASSERT_TRUE(policies().CreatePolicy(MakePolicy(name, "*", "*")).ok());
   }
-  absl::StatusOr<std::vector<v1::Policy>> list = policies().List();
+  absl::StatusOr<std::vector<v1::Policy>> list = policies().ListPolicies();
   ASSERT_TRUE(list.ok()) << list.status();
   std::vector<std::string> names;
   for (const v1::Policy& p : *list) names.push_back(p.name());
@@ -57,59 +57,59 @@ TEST_P(StoreContractTest, PolicyListIsByName) {
 TEST_P(StoreContractTest, PolicyUpdateBumpsRevisionAndKeepsCreateTime) {
   v1::Policy p = MakePolicy("mesh", "*", "*");
   p.set_create_time_unix(1000);
-  ASSERT_TRUE(policies().Create(p).ok());
+  ASSERT_TRUE(policies().CreatePolicy(p).ok());
   p.set_create_time_unix(5);  // ignored: the original stays
   p.set_update_time_unix(2000);
   p.set_priority(7);
-  absl::StatusOr<v1::Policy> updated = policies().Update(p, 1);
+  absl::StatusOr<v1::Policy> updated = policies().UpdatePolicy(p, 1);
   ASSERT_TRUE(updated.ok()) << updated.status();
   EXPECT_EQ(updated->revision(), 2u);
   EXPECT_EQ(updated->create_time_unix(), 1000);
   EXPECT_EQ(updated->update_time_unix(), 2000);
-  EXPECT_EQ(policies().Get("mesh")->ShortDebugString(), updated->ShortDebugString());
+  EXPECT_EQ(policies().GetPolicy("mesh")->ShortDebugString(), updated->ShortDebugString());
   // expected_revision 0 means "whatever it is now".
-  absl::StatusOr<v1::Policy> again = policies().Update(p, 0);
+  absl::StatusOr<v1::Policy> again = policies().UpdatePolicy(p, 0);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->revision(), 3u);
 }
 
 TEST_P(StoreContractTest, PolicyUpdateWithStaleRevisionIsAborted) {
   v1::Policy p = MakePolicy("mesh", "*", "*");
-  ASSERT_TRUE(policies().Create(p).ok());
+  ASSERT_TRUE(policies().CreatePolicy(p).ok());
   p.set_priority(9);
-  EXPECT_EQ(policies().Update(p, 5).status().code(), absl::StatusCode::kAborted);
-  EXPECT_EQ(policies().Get("mesh")->revision(), 1u);
-  EXPECT_EQ(policies().Get("mesh")->priority(), 0);
+  EXPECT_EQ(policies().UpdatePolicy(p, 5).status().code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(policies().GetPolicy("mesh")->revision(), 1u);
+  EXPECT_EQ(policies().GetPolicy("mesh")->priority(), 0);
 }
 
 TEST_P(StoreContractTest, PolicyUpdateMissingIsNotFound) {
-  EXPECT_EQ(policies().Update(MakePolicy("nope", "*", "*"), 0).status().code(),
+  EXPECT_EQ(policies().UpdatePolicy(MakePolicy("nope", "*", "*"), 0).status().code(),
             absl::StatusCode::kNotFound);
 }
 
 TEST_P(StoreContractTest, PolicyDelete) {
-  ASSERT_TRUE(policies().Create(MakePolicy("mesh", "*", "*")).ok());
-  EXPECT_TRUE(policies().Delete("mesh").ok());
-  EXPECT_EQ(policies().Get("mesh").status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(policies().Delete("mesh").code(), absl::StatusCode::kNotFound);
-  EXPECT_TRUE(policies().List()->empty());
+  ASSERT_TRUE(policies().CreatePolicy(MakePolicy("mesh", "*", "*")).ok());
+  EXPECT_TRUE(policies().DeletePolicy("mesh").ok());
+  EXPECT_EQ(policies().GetPolicy("mesh").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(policies().DeletePolicy("mesh").code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(policies().ListPolicies()->empty());
 }
 
 TEST_P(StoreContractTest, PolicyMatchFollowsWrites) {
   IpAddress x = *IpAddress::Parse("198.18.0.1");
   IpAddress y = *IpAddress::Parse("198.18.0.2");
   auto match = [&](v1::Selector sel) -> std::string {
-    absl::StatusOr<std::optional<v1::Policy>> m = policies().Match(x, y, sel);
+    absl::StatusOr<std::optional<v1::Policy>> m = policies().MatchPolicy(x, y, sel);
     EXPECT_TRUE(m.ok()) << m.status();
     return m.ok() && m->has_value() ? (*m)->name() : "";
   };
   EXPECT_EQ(match(Sel()), "");
-  ASSERT_TRUE(policies().Create(MakePolicy("wild", "*", "*")).ok());
-  ASSERT_TRUE(policies().Create(MakePolicy("exact", "198.18.0.2", "198.18.0.1")).ok());
+  ASSERT_TRUE(policies().CreatePolicy(MakePolicy("wild", "*", "*")).ok());
+  ASSERT_TRUE(policies().CreatePolicy(MakePolicy("exact", "198.18.0.2", "198.18.0.1")).ok());
   EXPECT_EQ(match(Sel()), "exact");
-  ASSERT_TRUE(policies().Delete("exact").ok());
+  ASSERT_TRUE(policies().DeletePolicy("exact").ok());
   EXPECT_EQ(match(Sel()), "wild");
-  ASSERT_TRUE(policies().Update(MakePolicy("wild", "*", "*", Sel(6)), 0).ok());
+  ASSERT_TRUE(policies().UpdatePolicy(MakePolicy("wild", "*", "*", Sel(6)), 0).ok());
   EXPECT_EQ(match(Sel()), "");
   EXPECT_EQ(match(Sel(6, 443)), "wild");
 }
@@ -117,13 +117,13 @@ TEST_P(StoreContractTest, PolicyMatchFollowsWrites) {
 TEST_P(StoreContractTest, PolicyMatchWorksInsideTransact) {
   // The request processor looks up the policy (S21) inside the transaction
   // that opens the row (S22).
-  ASSERT_TRUE(policies().Create(MakePolicy("wild", "*", "*")).ok());
+  ASSERT_TRUE(policies().CreatePolicy(MakePolicy("wild", "*", "*")).ok());
   InTxn([&](AssociationTxn& txn) {
-    absl::StatusOr<std::optional<v1::Policy>> m = policies().Match(
+    absl::StatusOr<std::optional<v1::Policy>> m = policies().MatchPolicy(
         *IpAddress::Parse("198.18.0.1"), *IpAddress::Parse("198.18.0.2"), Sel());
     ASSERT_TRUE(m.ok() && m->has_value()) << m.status();
-    EXPECT_EQ(policies().Get("wild")->revision(), 1u);
-    EXPECT_EQ(policies().List()->size(), 1u);
+    EXPECT_EQ(policies().GetPolicy("wild")->revision(), 1u);
+    EXPECT_EQ(policies().ListPolicies()->size(), 1u);
     EXPECT_TRUE(txn.Insert(HalfOpen("198.18.0.1", 1, 100, "198.18.0.2")).ok());
   });
 }

@@ -205,7 +205,7 @@ class StoreContractTest : public ::testing::TestWithParam<Backend> {
   }
 
   AssociationRow MustGet(uint64_t id) {
-    absl::StatusOr<std::optional<AssociationRow>> r = associations().Get(id);
+    absl::StatusOr<std::optional<AssociationRow>> r = associations().GetAssociation(id);
     EXPECT_TRUE(r.ok()) << r.status();
     EXPECT_TRUE(r.ok() && r->has_value()) << "no row " << id;
     return r.ok() && r->has_value() ? **r : AssociationRow();

@@ -118,7 +118,7 @@ TEST_F(ControllerGrpcTest, StartupRepeatsThenPeerUnreachable) {
   ASSERT_TRUE(e.has_value() && e->has_error());
   EXPECT_EQ(e->error().code(), v1::SetupError::PEER_UNREACHABLE);
   EXPECT_EQ(e->error().request_id(), 1001u);
-  EXPECT_TRUE(server_->store().List("")->empty());
+  EXPECT_TRUE(server_->store().associations().ListAssociations("")->empty());
 }
 
 TEST_F(ControllerGrpcTest, RequestForAnotherNodesAddressIsDenied) {
@@ -129,7 +129,7 @@ TEST_F(ControllerGrpcTest, RequestForAnotherNodesAddressIsDenied) {
   ASSERT_TRUE(e.has_value() && e->has_error());
   EXPECT_EQ(e->error().code(), v1::SetupError::PERMISSION_DENIED);
   EXPECT_NE(e->error().message().find("request.source"), std::string::npos);
-  EXPECT_TRUE(server_->store().List("")->empty());
+  EXPECT_TRUE(server_->store().associations().ListAssociations("")->empty());
 }
 
 // Issue #11 point 6: these were rejected in the log only; the requester
@@ -211,7 +211,7 @@ TEST_F(ControllerGrpcTest, RequestBeforeHelloEndsStream) {
   grpc::Status s = agent.AwaitEnd();
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(s.error_message().find("Hello"), std::string::npos);
-  EXPECT_TRUE(server_->store().List("")->empty());
+  EXPECT_TRUE(server_->store().associations().ListAssociations("")->empty());
 }
 
 TEST_F(ControllerGrpcTest, MalformedHelloEndsStreamNamingField) {

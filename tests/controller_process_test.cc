@@ -194,7 +194,7 @@ void ExpectConsistent(const std::string& db) {
   options.sealer = sealer->get();
   auto store = storage::SqliteStore::Open(db, options);
   ASSERT_TRUE(store.ok()) << store.status();
-  auto rows = (*store)->List("");
+  auto rows = (*store)->ListAssociations("");
   ASSERT_TRUE(rows.ok());
   for (const auto& row : *rows) {
     EXPECT_TRUE(row.a.filled());
