@@ -12,41 +12,56 @@
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "storage/database_kek.h"
+#include "storage/store_url.h"
 
 namespace ikeless::controller {
 
 absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Options options) {
   std::unique_ptr<ControllerServer> s(new ControllerServer(std::move(options)));
+  std::string& url = s->options_.store_url;
+  if (!url.empty() && !s->options_.database.empty()) {
+    return absl::InvalidArgumentError("store_url and database: set one, not both");
+  }
+  if (url.empty() && s->options_.database.empty()) {
+    return absl::InvalidArgumentError("store_url: empty (and no database given)");
+  }
+  if (url.empty()) url = storage::SqliteStoreUrl(s->options_.database);
+  absl::StatusOr<storage::StoreUrl> parsed = storage::ParseStoreUrl(url);
+  if (!parsed.ok()) return parsed.status();
   if (!s->options_.kek_file.empty()) {
-    // Creates kek.key only while the database holds no sealed keys.
-    auto sealer = storage::LoadKekForDatabase(s->options_.kek_file, s->options_.database,
+    // Creates kek.key only while the database holds no sealed keys (every
+    // URL that opens today is a SQLite database, ":memory:" holding none).
+    auto sealer = storage::LoadKekForDatabase(s->options_.kek_file, parsed->sqlite_path,
                                               CryptoRandom::Get());
     if (!sealer.ok()) return sealer.status();
     s->sealer_ = std::move(*sealer);
     s->options_.store.sealer = s->sealer_.get();
   }
-  auto store = storage::SqliteStore::Open(s->options_.database, s->options_.store);
+  auto store = storage::OpenControllerStore(url, s->options_.store);
   if (!store.ok()) return store.status();
   s->store_ = std::move(*store);
+  storage::ControllerStore& db = *s->store_;
   s->revocations_ = std::make_unique<RevocationList>(s->options_.revocation_file);
   if (auto loaded = s->revocations_->Reload(); !loaded.ok()) return loaded.status();
   Clock* clock = SystemClock::Get();
-  s->processor_ = std::make_unique<RequestProcessor>(s->options_.processor, s->store_.get(),
-                                                     s->store_.get(), clock,
+  s->processor_ = std::make_unique<RequestProcessor>(s->options_.processor, &db.policies(),
+                                                     &db.associations(), clock,
                                                      CryptoRandom::Get());
   s->dispatcher_ = std::make_unique<Dispatcher>(&s->registry_, &s->events_);
   s->options_.agent.require_client_certificates = s->options_.tls.has_value();
+  s->request_shards_ = std::make_unique<RequestShards>(s->options_.shards, s->processor_.get(),
+                                                      s->dispatcher_.get());
   s->agent_service_ = std::make_unique<AgentServiceImpl>(
-      s->options_.agent, s->processor_.get(), &s->registry_, s->dispatcher_.get(), &s->events_,
-      s->store_.get(), clock, s->revocations_.get());
+      s->options_.agent, s->request_shards_.get(), &s->registry_, s->dispatcher_.get(), &s->events_,
+      &db.agents(), clock, s->revocations_.get());
   s->policy_service_ = std::make_unique<PolicyServiceImpl>(
-      s->store_.get(), s->store_.get(), s->store_.get(), &s->registry_, &s->events_, clock,
+      &db.policies(), &db.associations(), &db.agents(), &s->registry_, &s->events_, clock,
       s->options_.tls.has_value(), s->revocations_.get());
   IntentService::Deps intent;
-  intent.nodes = s->store_.get();
-  intent.intent_store = s->store_.get();
-  intent.policies = s->store_.get();
-  intent.associations = s->store_.get();
+  intent.nodes = &db.nodes();
+  intent.intent_store = &db.intent();
+  intent.policies = &db.policies();
+  intent.associations = &db.associations();
   intent.registry = &s->registry_;
   intent.dispatcher = s->dispatcher_.get();
   intent.events = &s->events_;
@@ -56,7 +71,7 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   if (absl::Status l = s->intent_->Load(); !l.ok()) return l;
   s->agent_service_->set_intent(s->intent_.get());
   s->policy_service_->set_intent(s->intent_.get());
-  s->reconciler_ = std::make_unique<AssociationReconciler>(s->store_.get(), clock);
+  s->reconciler_ = std::make_unique<AssociationReconciler>(&db.associations(), clock);
   s->agent_service_->set_reconciler(s->reconciler_.get());
   s->policy_service_->set_association_deleter(s->reconciler_.get(), s->dispatcher_.get());
 
@@ -118,8 +133,8 @@ absl::StatusOr<std::unique_ptr<ControllerServer>> ControllerServer::Start(Option
   LogInfo("controller_started")
       .Kv("listen", s->address())
       .Kv("also", listens.size() > 1 ? absl::StrJoin(listens.begin() + 1, listens.end(), ",") : "")
-      .Kv("database", s->options_.database)
-      .Kv("fsync_every_commit", s->options_.store.sync_every_commit)
+      .Kv("store", s->store_->url())
+      .Kv("fsync_every_commit", s->options_.store.sqlite.sync_every_commit)
       .Kv("tls", s->options_.tls.has_value() ? "mutual" : "none")
       .Kv("kek_id", s->sealer_ != nullptr ? s->sealer_->id() : "none")
       .Kv("startup_interval_ms", absl::ToInt64Milliseconds(s->options_.processor.startup_interval))
@@ -208,6 +223,14 @@ void ControllerServer::Shutdown() {
     // Open streams are cancelled after the grace period.
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
     server_->Wait();
+  }
+  if (request_shards_ != nullptr) {
+    // No stream submits any more: decide what is queued, then stop.
+    const RequestShards::Counts counts = request_shards_->counts();
+    request_shards_.reset();
+    LogInfo("request_shards_stopped")
+        .Kv("batches", counts.batches)
+        .Kv("requests", counts.requests);
   }
   LogInfo("controller_stopped").Kv("listen", address());
 }

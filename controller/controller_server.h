@@ -1,10 +1,10 @@
 #ifndef IKELESS_CONTROLLER_CONTROLLER_SERVER_H_
 #define IKELESS_CONTROLLER_CONTROLLER_SERVER_H_
 
-// The whole controller in one object: SQLite store, request processor,
-// session registry, timers, and the gRPC server with AgentService,
-// PolicyService, health checking and reflection. The binary (main.cc) and
-// the in-process tests both start it this way.
+// The whole controller in one object: the store (opened by URL), request
+// processor, session registry, timers, and the gRPC server with
+// AgentService, PolicyService, health checking and reflection. The binary
+// (main.cc) and the in-process tests both start it this way.
 
 #include <memory>
 #include <optional>
@@ -26,11 +26,12 @@
 #include "controller/intent_service.h"
 #include "controller/policy_service.h"
 #include "controller/request_processor.h"
+#include "controller/request_shards.h"
 #include "controller/revocation_list.h"
 #include "controller/session_registry.h"
 #include "grpcpp/server.h"
 #include "storage/key_sealer.h"
-#include "storage/sqlite_store.h"
+#include "storage/store_factory.h"
 
 namespace ikeless::controller {
 
@@ -40,8 +41,14 @@ class ControllerServer {
     // host:port (port 0 picks a free one) or unix:PATH; several separated
     // by commas.
     std::string listen = "127.0.0.1:50051";
-    std::string database;                    // SQLite file, or ":memory:"
-    storage::SqliteStore::Options store = DefaultStoreOptions();
+    // Where the state lives (storage/store_url.h): sqlite:///ABS/PATH.db,
+    // sqlite:REL/PATH.db or sqlite::memory:. Empty: `database`.
+    std::string store_url;
+    // Shorthand for store_url = sqlite:DATABASE: a SQLite file, or
+    // ":memory:". Set one of the two, not both.
+    std::string database;
+    // Passed to the backend the URL names (the sealer is set from kek_file).
+    storage::StoreOptions store = DefaultStoreOptions();
     // Mutual TLS on every listening address; nullopt = plain text (the
     // binary allows that only with --insecure).
     std::optional<TlsFiles> tls;
@@ -56,6 +63,7 @@ class ControllerServer {
     // Empty: no enrollment (certificates come from ikeless-ca offline).
     std::string ca_dir;
     RequestProcessor::Options processor;
+    RequestShards::Options shards;
     AgentServiceImpl::Options agent;
     // Larger messages: RESOURCE_EXHAUSTED. 1 MiB holds a fleet file of about
     // 15,000 nodes (plan/apply send the whole intent in one message).
@@ -72,9 +80,9 @@ class ControllerServer {
   // WAL with synchronous=NORMAL: a commit survives kill -9; after power
   // loss the newest rows may be gone, which agents repair by retransmitting
   // (S43 -> S5) or rekeying. docs/DECISIONS.md has the measurements.
-  static storage::SqliteStore::Options DefaultStoreOptions() {
-    storage::SqliteStore::Options o;
-    o.sync_every_commit = false;
+  static storage::StoreOptions DefaultStoreOptions() {
+    storage::StoreOptions o;
+    o.sqlite.sync_every_commit = false;
     return o;
   }
 
@@ -88,7 +96,7 @@ class ControllerServer {
   void Shutdown();
 
   SessionRegistry& registry() { return registry_; }
-  storage::SqliteStore& store() { return *store_; }
+  storage::ControllerStore& store() { return *store_; }
 
  private:
   explicit ControllerServer(Options options) : options_(std::move(options)) {}
@@ -98,7 +106,7 @@ class ControllerServer {
 
   Options options_;
   std::unique_ptr<storage::KeySealer> sealer_;  // outlives store_
-  std::unique_ptr<storage::SqliteStore> store_;
+  std::unique_ptr<storage::ControllerStore> store_;
   SessionRegistry registry_;
   EventHub events_;
   std::unique_ptr<RevocationList> revocations_;
@@ -107,6 +115,9 @@ class ControllerServer {
   std::unique_ptr<EnrollmentServiceImpl> enrollment_service_;
   std::unique_ptr<RequestProcessor> processor_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  // Admitted SaRequests, decided in batches per pair shard; stopped after
+  // the server, before the dispatcher and registry it delivers through.
+  std::unique_ptr<RequestShards> request_shards_;
   std::unique_ptr<IntentService> intent_;
   std::unique_ptr<AssociationReconciler> reconciler_;
   std::unique_ptr<AgentServiceImpl> agent_service_;

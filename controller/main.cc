@@ -18,13 +18,21 @@
 #include "common/mutex_checks.h"
 #include "controller/accept_guard.h"
 #include "controller/controller_server.h"
+#include "storage/store_url.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "gRPC listen addresses, comma-separated: host:port or unix:PATH");
+ABSL_FLAG(std::string, store, "",
+          "where the controller keeps its state: sqlite:///ABSOLUTE/PATH.db, "
+          "sqlite:RELATIVE/PATH.db or sqlite::memory: (keeps nothing); postgres:// is not "
+          "built yet (issue #15). Default: sqlite: + --database, or --data_dir/controller.db "
+          "(--data_dir is then unused)");
 ABSL_FLAG(std::string, data_dir, "/var/lib/ikeless",
-          "directory of the embedded SQLite database (controller.db)");
+          "directory of the embedded SQLite database (controller.db), unless --store or "
+          "--database names it");
 ABSL_FLAG(std::string, database, "",
-          "SQLite database file; overrides --data_dir (\":memory:\" keeps nothing)");
+          "SQLite database file; overrides --data_dir (\":memory:\" keeps nothing); the same "
+          "as --store sqlite:PATH, and not combined with --store");
 ABSL_FLAG(absl::Duration, startup_interval, absl::Seconds(5),
           "interval between RequestStartup repetitions (S23)");
 ABSL_FLAG(uint32_t, startup_attempts, 6, "RequestStartups before PEER_UNREACHABLE (S24)");
@@ -76,6 +84,9 @@ ABSL_FLAG(double, max_requests_per_second, 200,
 ABSL_FLAG(uint32_t, max_half_open_per_address, 256,
           "associations one address may have opened that its peers have not answered yet; "
           "0 = no limit");
+ABSL_FLAG(uint32_t, request_shards, 1,
+          "request loops: threads that each decide the SaRequests of the address pairs hashed "
+          "to them, a batch per transaction (controller/request_shards.h); 1-64");
 
 namespace {
 
@@ -89,7 +100,7 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   ikeless::DisableMutexDeadlockDetection();  // see common/mutex_checks.h
   absl::SetProgramUsageMessage(
-      "ikeless-controller --listen HOST:PORT --data_dir DIR\n"
+      "ikeless-controller --listen HOST:PORT [--data_dir DIR | --store URL]\n"
       "Centrally keyed IPsec controller; manage it with ipsecctl.");
   absl::ParseCommandLine(argc, argv);
   if (!ikeless::SetMinLogLevelByName(absl::GetFlag(FLAGS_log_level))) {
@@ -106,14 +117,25 @@ int main(int argc, char** argv) {
 
   ikeless::controller::ControllerServer::Options options;
   options.listen = absl::GetFlag(FLAGS_listen);
-  options.database = absl::GetFlag(FLAGS_database);
-  if (options.database.empty()) {
-    const std::string dir = absl::GetFlag(FLAGS_data_dir);
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) return Fail(absl::StrCat("--data_dir: cannot create ", dir, ": ", ec.message()));
-    options.database = dir + "/controller.db";
+  options.store_url = absl::GetFlag(FLAGS_store);
+  if (!options.store_url.empty() && !absl::GetFlag(FLAGS_database).empty()) {
+    return Fail("--store and --database: give one (--database PATH means --store sqlite:PATH)");
   }
+  if (options.store_url.empty()) {
+    std::string database = absl::GetFlag(FLAGS_database);
+    if (database.empty()) {
+      const std::string dir = absl::GetFlag(FLAGS_data_dir);
+      std::error_code ec;
+      std::filesystem::create_directories(dir, ec);
+      if (ec) return Fail(absl::StrCat("--data_dir: cannot create ", dir, ": ", ec.message()));
+      database = dir + "/controller.db";
+    }
+    options.store_url = ikeless::storage::SqliteStoreUrl(database);
+  }
+  auto store_url = ikeless::storage::ParseStoreUrl(options.store_url);
+  if (!store_url.ok()) return Fail(std::string(store_url.status().message()));
+  // The SQLite file; kek.key and revoked.txt default to its directory.
+  const std::string database = store_url->sqlite_path;
   ikeless::TlsFiles tls{absl::GetFlag(FLAGS_tls_ca), absl::GetFlag(FLAGS_tls_cert),
                         absl::GetFlag(FLAGS_tls_key)};
   if (absl::GetFlag(FLAGS_insecure)) {
@@ -128,18 +150,17 @@ int main(int argc, char** argv) {
     }
     options.tls = tls;
   }
-  options.store.sync_every_commit = absl::GetFlag(FLAGS_fsync_every_commit);
-  options.store.checkpoint_interval = absl::GetFlag(FLAGS_sqlite_checkpoint_interval);
+  options.store.sqlite.sync_every_commit = absl::GetFlag(FLAGS_fsync_every_commit);
+  options.store.sqlite.checkpoint_interval = absl::GetFlag(FLAGS_sqlite_checkpoint_interval);
   options.kek_file = absl::GetFlag(FLAGS_kek_file);
-  if (options.kek_file.empty() && options.database != ":memory:") {
-    options.kek_file =
-        (std::filesystem::path(options.database).parent_path() / "kek.key").string();
+  if (options.kek_file.empty() && database != ":memory:") {
+    options.kek_file = (std::filesystem::path(database).parent_path() / "kek.key").string();
   }
   options.ca_dir = absl::GetFlag(FLAGS_ca_dir);
   options.revocation_file = absl::GetFlag(FLAGS_revoked_serials);
-  if (options.revocation_file.empty() && options.database != ":memory:") {
+  if (options.revocation_file.empty() && database != ":memory:") {
     options.revocation_file =
-        (std::filesystem::path(options.database).parent_path() / "revoked.txt").string();
+        (std::filesystem::path(database).parent_path() / "revoked.txt").string();
   }
   options.processor.startup_interval = absl::GetFlag(FLAGS_startup_interval);
   options.processor.max_rows_per_pair = absl::GetFlag(FLAGS_max_rows_per_pair);
@@ -158,6 +179,10 @@ int main(int argc, char** argv) {
   options.agent.request_budget.per_second = absl::GetFlag(FLAGS_max_requests_per_second);
   options.agent.request_budget.burst = 2 * absl::GetFlag(FLAGS_max_requests_per_second);
   options.processor.max_half_open_per_address = absl::GetFlag(FLAGS_max_half_open_per_address);
+  if (absl::GetFlag(FLAGS_request_shards) < 1 || absl::GetFlag(FLAGS_request_shards) > 64) {
+    return Fail("--request_shards: must be between 1 and 64");
+  }
+  options.shards.shards = absl::GetFlag(FLAGS_request_shards);
 
   // Connection hygiene (controller/accept_guard.h): every descriptor the
   // system allows, a cap below it, and accept() that survives exhaustion.

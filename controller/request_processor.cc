@@ -1,6 +1,7 @@
 #include "controller/request_processor.h"
 
 #include <algorithm>
+#include <optional>
 #include <tuple>
 #include <utility>
 
@@ -176,19 +177,46 @@ void RequestProcessor::AddEvent(ProcessorOutput& out, v1::Event::Kind kind,
 }
 
 absl::StatusOr<ProcessorOutput> RequestProcessor::HandleRequest(const v1::SaRequest& request) {
-  v1::SaRequest r = request;
-  ProcessorOutput out;
-  if (absl::Status s = NormalizeRequest(&r); !s.ok()) {
-    out.messages.emplace_back(request.source(),
-                              ErrorFor(request, v1::SetupError::INVALID_ARGUMENT,
+  return HandleBatch(absl::MakeConstSpan(&request, 1));
+}
+
+absl::StatusOr<ProcessorOutput> RequestProcessor::HandleBatch(
+    absl::Span<const v1::SaRequest> requests) {
+  // Malformed requests are answered without touching storage, but keep
+  // their place in the order: a rejection is not overtaken by the replies
+  // to the requests after it.
+  std::vector<v1::SaRequest> normalized(requests.begin(), requests.end());
+  std::vector<std::optional<ProcessorOutput>> rejected(requests.size());
+  size_t admitted = 0;
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (absl::Status s = NormalizeRequest(&normalized[i]); !s.ok()) {
+      ProcessorOutput& r = rejected[i].emplace();
+      r.messages.emplace_back(requests[i].source(),
+                              ErrorFor(requests[i], v1::SetupError::INVALID_ARGUMENT,
                                        std::string(s.message())));
-    AddEvent(out, v1::Event::REQUEST_REJECTED, request.source(), std::string(s.message()));
-    return out;
+      AddEvent(r, v1::Event::REQUEST_REJECTED, requests[i].source(), std::string(s.message()));
+    } else {
+      ++admitted;
+    }
   }
-  absl::Status s = associations_->Transact([&](AssociationTxn& txn) {
+  ProcessorOutput out;
+  auto decide = [&](AssociationTxn* txn) -> absl::Status {
     out = ProcessorOutput();  // a retried transaction starts clean
-    return Process(txn, r, out);
-  });
+    for (size_t i = 0; i < normalized.size(); ++i) {
+      if (rejected[i].has_value()) {
+        out.messages.insert(out.messages.end(), rejected[i]->messages.begin(),
+                            rejected[i]->messages.end());
+        out.events.insert(out.events.end(), rejected[i]->events.begin(),
+                          rejected[i]->events.end());
+      } else if (absl::Status p = Process(*txn, normalized[i], out); !p.ok()) {
+        return p;
+      }
+    }
+    return absl::OkStatus();
+  };
+  absl::Status s = admitted == 0 ? decide(nullptr)
+                                 : associations_->Transact(
+                                       [&](AssociationTxn& txn) { return decide(&txn); });
   if (!s.ok()) return s;
   return out;
 }
@@ -352,7 +380,7 @@ absl::Status RequestProcessor::Open(AssociationTxn& txn, const v1::SaRequest& r,
   }
   auto source = IpAddress::Parse(r.source());
   auto peer = IpAddress::Parse(r.peer());
-  auto policy = policies_->Match(*source, *peer, r.selector());
+  auto policy = policies_->MatchPolicy(*source, *peer, r.selector());
   if (!policy.ok()) return policy.status();
   if (policy->has_value() && ((*policy)->action() == v1::POLICY_ACTION_BYPASS ||
                                (*policy)->action() == v1::POLICY_ACTION_DISCARD)) {

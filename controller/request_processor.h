@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/random.h"
@@ -82,6 +83,14 @@ class RequestProcessor {
   // produce a SetupError INVALID_ARGUMENT to the requester; an error status
   // means storage failed and nothing changed.
   absl::StatusOr<ProcessorOutput> HandleRequest(const v1::SaRequest& request);
+
+  // A batch of SaRequests, decided in order in one transaction: each sees
+  // the rows the ones before it wrote (B's answer to A's startup may be in
+  // the same batch), and the batch costs one commit. The output holds each
+  // request's messages in request order. An error status means storage
+  // failed and nothing of the batch changed; callers then retry the
+  // requests one by one, so that one request cannot fail the others.
+  absl::StatusOr<ProcessorOutput> HandleBatch(absl::Span<const v1::SaRequest> requests);
 
   // Timers: S23 repetitions, S24/S27/S28 after the last one, deletion of
   // rows whose hard lifetime ended. Call when NextDeadline() has passed.

@@ -1,0 +1,237 @@
+#include "controller/request_shards.h"
+
+#include <map>
+#include <set>
+#include <thread>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
+#include "common/random.h"
+#include "controller/event_hub.h"
+#include "controller/session_registry.h"
+#include "gtest/gtest.h"
+#include "storage/memory_store.h"
+
+namespace ikeless::controller {
+namespace {
+
+// A session that many threads may send to; keeps what it was sent.
+class RecordingSession final : public AgentSession {
+ public:
+  RecordingSession(std::string node, std::string address)
+      : node_(std::move(node)), addresses_{std::move(address)} {}
+  bool Send(const v1::ControllerMessage& m) override {
+    absl::MutexLock l(&mu_);
+    sent_.push_back(m);
+    return true;
+  }
+  void Close(const absl::Status&) override {}
+  const std::string& node_name() const override { return node_; }
+  const std::vector<std::string>& addresses() const override { return addresses_; }
+  const Caller& caller() const override { return caller_; }
+  std::vector<v1::ControllerMessage> sent() const {
+    absl::MutexLock l(&mu_);
+    return sent_;
+  }
+
+ private:
+  const std::string node_;
+  const std::vector<std::string> addresses_;
+  const Caller caller_;
+  mutable absl::Mutex mu_;
+  std::vector<v1::ControllerMessage> sent_ ABSL_GUARDED_BY(mu_);
+};
+
+v1::SaRequest Req(const std::string& source, const std::string& peer, uint64_t id,
+                  uint32_t spi) {
+  v1::SaRequest r;
+  r.set_id(id);
+  r.set_source(source);
+  r.set_peer(peer);
+  r.set_spi(spi);
+  return r;
+}
+
+// Nodes n0..n{2P-1} at 198.18.0.x; pair i is n(2i) <-> n(2i+1); one wildcard
+// policy covers every pair.
+class RequestShardsTest : public ::testing::Test {
+ protected:
+  static constexpr int kPairs = 24;
+
+  RequestShardsTest()
+      : processor_({}, &store_, &store_, &clock_, &random_),
+        dispatcher_(&registry_, &events_) {
+    v1::Policy p;
+    p.set_name("mesh");
+    p.mutable_a()->set_address("*");
+    p.mutable_b()->set_address("*");
+    p.set_protocol(v1::IPSEC_PROTOCOL_ESP);
+    p.set_mode(v1::MODE_TUNNEL);
+    p.set_encryption(v1::ENCRYPTION_AES_GCM_16);
+    p.set_encryption_key_bits(128);
+    p.set_integrity(v1::INTEGRITY_NONE);
+    p.mutable_lifetime()->set_hard_seconds(3600);
+    p.mutable_lifetime()->set_soft_seconds(3240);
+    p.set_replay_window(128);
+    EXPECT_TRUE(store_.CreatePolicy(p).ok());
+    for (int i = 0; i < 2 * kPairs; ++i) {
+      auto s = std::make_shared<RecordingSession>(absl::StrCat("n", i), Address(i));
+      EXPECT_TRUE(registry_.Register(s).ok());
+      sessions_.push_back(s);
+    }
+  }
+
+  static std::string Address(int node) { return absl::StrCat("198.18.0.", node + 1); }
+
+  storage::MemoryStore store_;
+  FakeClock clock_;
+  FakeRandom random_;
+  RequestProcessor processor_;
+  SessionRegistry registry_;
+  EventHub events_;
+  Dispatcher dispatcher_;
+  std::vector<std::shared_ptr<RecordingSession>> sessions_;
+};
+
+TEST_F(RequestShardsTest, ShardOfIsTheSameForBothDirectionsAndEverySpelling) {
+  RequestShards::Options options;
+  options.shards = 7;
+  RequestShards shards(options, &processor_, &dispatcher_);
+  for (int i = 0; i < 50; ++i) {
+    const std::string a = absl::StrCat("fd00::", i), b = absl::StrCat("fd00:0::", i + 1000);
+    EXPECT_EQ(shards.ShardOf(a, b), shards.ShardOf(b, a));
+    EXPECT_EQ(shards.ShardOf(a, b), shards.ShardOf(absl::StrCat("FD00:0:0::", i), b));
+    EXPECT_LT(shards.ShardOf(a, b), 7u);
+  }
+}
+
+// Two shards, two threads sending at once: every side of every pair sends
+// request ids 1, 2, 3 (one SPI each), each twice (a retransmission, S43).
+// Each pair's requests must all be decided by the pair's own shard in the
+// order each side sent them, and the resends must change nothing (S2 -> S5:
+// the same Distribution again; S6: nothing while the peer has not asked).
+TEST_F(RequestShardsTest, S2S5_PairStaysOnItsShardInOrderUnderConcurrentResends) {
+  absl::Mutex mu;
+  // (source, peer) -> the request ids in the order the shard decided them.
+  std::map<std::pair<std::string, std::string>, std::vector<uint64_t>> decided;
+  std::map<std::pair<std::string, std::string>, std::set<size_t>> shards_seen;
+  std::set<size_t> shards_used;
+  RequestShards::Options options;
+  options.shards = 2;
+  options.max_batch = 16;  // several batches per shard
+  options.observe_batch = [&](size_t shard, const std::vector<v1::SaRequest>& batch) {
+    absl::MutexLock l(&mu);
+    shards_used.insert(shard);
+    for (const v1::SaRequest& r : batch) {
+      decided[{r.source(), r.peer()}].push_back(r.id());
+      shards_seen[{r.source(), r.peer()}].insert(shard);
+    }
+  };
+  auto shards = std::make_unique<RequestShards>(options, &processor_, &dispatcher_);
+  absl::Notification go;
+  auto send_side = [&](int side) {
+    go.WaitForNotification();
+    for (uint64_t id = 1; id <= 3; ++id) {
+      for (int resend = 0; resend < 2; ++resend) {
+        for (int p = 0; p < kPairs; ++p) {
+          const int self = 2 * p + side, other = 2 * p + 1 - side;
+          shards->Submit(Req(Address(self), Address(other), id,
+                             static_cast<uint32_t>(1000 * (side + 1) + id)),
+                         sessions_[self]);
+        }
+      }
+    }
+  };
+  std::thread a(send_side, 0), b(send_side, 1);
+  go.Notify();
+  a.join();
+  b.join();
+  shards.reset();  // decides what is queued, then stops
+
+  EXPECT_EQ(shards_used.size(), 2u) << "24 pairs all hashed to one shard";
+  RequestShards::Options same_count;
+  same_count.shards = 2;
+  RequestShards probe(same_count, &processor_, &dispatcher_);
+  for (int p = 0; p < kPairs; ++p) {
+    for (int side = 0; side < 2; ++side) {
+      const std::string self = Address(2 * p + side), other = Address(2 * p + 1 - side);
+      const std::vector<uint64_t> sent_order{1, 1, 2, 2, 3, 3};
+      EXPECT_EQ(decided[std::pair(self, other)], sent_order) << self;
+      const std::set<size_t> own{probe.ShardOf(self, other)};
+      EXPECT_EQ(shards_seen[std::pair(self, other)], own) << self;
+      // Both directions of the pair: one shard.
+      EXPECT_EQ(shards_seen[std::pair(other, self)], own) << self;
+    }
+  }
+  // Three established rows per pair, none half-open, no conflict.
+  auto rows = store_.ListAssociations("");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), size_t{3 * kPairs});
+  for (const auto& row : *rows) {
+    EXPECT_TRUE(row.a.filled() && row.b.filled()) << row.id;
+    EXPECT_EQ(row.a.request_id, row.b.request_id) << "ids pair up in order";
+  }
+  for (int n = 0; n < 2 * kPairs; ++n) {
+    // request id -> the inbound key of every Distribution for it.
+    std::map<uint64_t, std::set<std::string>> keys;
+    for (const auto& m : sessions_[n]->sent()) {
+      EXPECT_FALSE(m.has_error()) << m.error().message();
+      if (m.has_distribution()) {
+        keys[m.distribution().request_id()].insert(m.distribution().inbound().encryption_key());
+      }
+    }
+    ASSERT_EQ(keys.size(), 3u) << Address(n);
+    for (const auto& [id, k] : keys) EXPECT_EQ(k.size(), 1u) << "S5 resent other keys";
+  }
+}
+
+TEST_F(RequestShardsTest, ABatchCostsOneCommit) {
+  absl::Notification release;
+  absl::Mutex mu;
+  std::vector<size_t> sizes;
+  RequestShards::Options options;
+  options.observe_batch = [&](size_t, const std::vector<v1::SaRequest>& batch) {
+    release.WaitForNotification();  // the first batch holds the shard while the rest queue
+    absl::MutexLock l(&mu);
+    sizes.push_back(batch.size());
+  };
+  auto shards = std::make_unique<RequestShards>(options, &processor_, &dispatcher_);
+  shards->Submit(Req(Address(0), Address(1), 1, 1001), sessions_[0]);
+  // Wait until the shard holds the first request, then queue the rest.
+  while (shards->counts().requests == 0) absl::SleepFor(absl::Milliseconds(1));
+  const int before = store_.commits();
+  for (int p = 1; p < kPairs; ++p) {
+    shards->Submit(Req(Address(2 * p), Address(2 * p + 1), 1, 1001), sessions_[2 * p]);
+    shards->Submit(Req(Address(2 * p + 1), Address(2 * p), 1, 2001), sessions_[2 * p + 1]);
+  }
+  release.Notify();
+  shards.reset();
+  ASSERT_EQ(sizes.size(), 2u);
+  EXPECT_EQ(sizes[1], size_t{2 * (kPairs - 1)});
+  EXPECT_EQ(store_.commits() - before, 2) << "one per batch";
+  // Opened and established within the one batch: both sides have keys.
+  auto rows = store_.ListAssociations("");
+  ASSERT_TRUE(rows.ok());
+  int established = 0;
+  for (const auto& row : *rows) established += row.b.filled() ? 1 : 0;
+  EXPECT_EQ(established, kPairs - 1);
+}
+
+TEST_F(RequestShardsTest, IdleHookRunsBetweenBatchesNotBeforeTheFirst) {
+  std::atomic<int> idle{0};
+  RequestShards::Options options;
+  options.on_idle = [&] { ++idle; };
+  auto shards = std::make_unique<RequestShards>(options, &processor_, &dispatcher_);
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(idle.load(), 0);
+  shards->Submit(Req(Address(0), Address(1), 1, 1001), sessions_[0]);
+  for (int i = 0; i < 2000 && idle.load() == 0; ++i) absl::SleepFor(absl::Milliseconds(1));
+  EXPECT_EQ(idle.load(), 1);
+  absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_EQ(idle.load(), 1) << "once per busy spell, not in a loop";
+}
+
+}  // namespace
+}  // namespace ikeless::controller
