@@ -24,6 +24,8 @@
 #include "bench/text_table.h"
 
 ABSL_FLAG(std::string, controller_bin, "", "controller binary (default: next to this one)");
+ABSL_FLAG(std::vector<std::string>, controller_flags, {},
+          "extra flags for the controller, comma-separated (e.g. --request_shards=2)");
 ABSL_FLAG(int, setups, 2000, "measured setups (the target needs at least 1000)");
 ABSL_FLAG(int, warmup, 100, "setups before measuring");
 ABSL_FLAG(int64_t, lifetime_seconds, 3600, "hard SA lifetime of the policy (rows live this long)");
@@ -90,7 +92,7 @@ int Run() {
     dir->Keep();
     std::fprintf(stderr, "keeping %s\n", dir->path().c_str());
   }
-  auto controller = ControllerProcess::Start(binary, dir->path());
+  auto controller = ControllerProcess::Start(binary, dir->path(), absl::GetFlag(FLAGS_controller_flags));
   if (!controller.ok()) return Fail(controller.status().ToString());
   ControllerAdmin admin(controller->address());
   if (auto s =

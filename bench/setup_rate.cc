@@ -30,6 +30,8 @@
 #include "bench/text_table.h"
 
 ABSL_FLAG(std::string, controller_bin, "", "controller binary (default: next to this one)");
+ABSL_FLAG(std::vector<std::string>, controller_flags, {},
+          "extra flags for the controller, comma-separated (e.g. --request_shards=2)");
 ABSL_FLAG(std::vector<std::string>, pairs, std::vector<std::string>({"10", "100", "1000"}),
           "concurrent agent pairs K, one run per value");
 ABSL_FLAG(int, connections, 0,
@@ -113,7 +115,7 @@ absl::StatusOr<std::vector<std::string>> RunOne(const std::string& binary, int k
     dir->Keep();
     std::fprintf(stderr, "keeping %s\n", dir->path().c_str());
   }
-  auto controller = ControllerProcess::Start(binary, dir->path());
+  auto controller = ControllerProcess::Start(binary, dir->path(), absl::GetFlag(FLAGS_controller_flags));
   if (!controller.ok()) return controller.status();
   ControllerAdmin admin(controller->address());
   if (auto s =

@@ -44,6 +44,7 @@ ABSL_FLAG(uint32_t, max_rows_per_pair_total, 256,
           "lifetime ends); 0 = no limit (benchmarks)");
 ABSL_FLAG(int32_t, max_message_bytes, 1024 * 1024,
           "largest accepted gRPC message (a whole fleet file for plan/apply)");
+ABSL_FLAG(int32_t, sqlite_wal_autocheckpoint, 1000, "WAL pages at which a commit checkpoints");
 ABSL_FLAG(absl::Duration, sqlite_checkpoint_interval, absl::ZeroDuration(),
           "> 0: a background thread moves the SQLite WAL into the database file when it "
           "holds 1000 pages and at least this often, so no request waits for it (setup p99 "
@@ -84,6 +85,9 @@ ABSL_FLAG(double, max_requests_per_second, 200,
 ABSL_FLAG(uint32_t, max_half_open_per_address, 256,
           "associations one address may have opened that its peers have not answered yet; "
           "0 = no limit");
+ABSL_FLAG(uint32_t, request_inline_batches, 4,
+          "batches of SaRequests the gRPC thread that received one decides before it hands a "
+          "busy shard to the shard's own thread; 0 = until the queue is empty");
 ABSL_FLAG(uint32_t, request_shards, 1,
           "request loops: threads that each decide the SaRequests of the address pairs hashed "
           "to them, a batch per transaction (controller/request_shards.h); 1-64");
@@ -152,6 +156,7 @@ int main(int argc, char** argv) {
   }
   options.store.sqlite.sync_every_commit = absl::GetFlag(FLAGS_fsync_every_commit);
   options.store.sqlite.checkpoint_interval = absl::GetFlag(FLAGS_sqlite_checkpoint_interval);
+  options.store.sqlite.wal_autocheckpoint_pages = absl::GetFlag(FLAGS_sqlite_wal_autocheckpoint);
   options.kek_file = absl::GetFlag(FLAGS_kek_file);
   if (options.kek_file.empty() && database != ":memory:") {
     options.kek_file = (std::filesystem::path(database).parent_path() / "kek.key").string();
@@ -183,6 +188,7 @@ int main(int argc, char** argv) {
     return Fail("--request_shards: must be between 1 and 64");
   }
   options.shards.shards = absl::GetFlag(FLAGS_request_shards);
+  options.shards.inline_batches = absl::GetFlag(FLAGS_request_inline_batches);
 
   // Connection hygiene (controller/accept_guard.h): every descriptor the
   // system allows, a cap below it, and accept() that survives exhaustion.

@@ -24,7 +24,6 @@ RequestShards::RequestShards(Options options, RequestProcessor* processor,
     : options_(std::move(options)), processor_(processor), dispatcher_(dispatcher) {
   const size_t n = std::max<size_t>(1, options_.shards);
   for (size_t i = 0; i < n; ++i) shards_.push_back(std::make_unique<Shard>());
-  // Started once every shard exists: Submit may pick any of them.
   for (size_t i = 0; i < n; ++i) shards_[i]->thread = std::thread([this, i] { Run(i); });
 }
 
@@ -32,7 +31,7 @@ RequestShards::~RequestShards() {
   for (auto& s : shards_) {
     absl::MutexLock l(&s->mu);
     s->stopping = true;
-    s->ready.Signal();
+    s->handed_over.Signal();
   }
   for (auto& s : shards_) s->thread.join();
 }
@@ -44,16 +43,20 @@ size_t RequestShards::ShardOf(absl::string_view a, absl::string_view b) const {
 }
 
 void RequestShards::Submit(v1::SaRequest request, std::shared_ptr<AgentSession> from) {
-  Shard& s = *shards_[ShardOf(request.source(), request.peer())];
-  bool wake = false;
+  const size_t index = ShardOf(request.source(), request.peer());
+  Shard& s = *shards_[index];
   {
     absl::MutexLock l(&s.mu);
-    s.inbox.push_back(Pending{std::move(request), std::move(from)});
-    // One wake-up per batch: the requests that follow find it awake.
-    wake = s.sleeping;
-    s.sleeping = false;
+    s.queue.push_back(Pending{std::move(request), std::move(from)});
+    if (s.deciding) return;  // the shard's loop takes it with its next batch
+    s.deciding = true;
   }
-  if (wake) s.ready.Signal();
+  if (Drain(index, options_.inline_batches)) return;
+  // A busy spell: the shard's thread goes on; this one goes back to its
+  // stream.
+  absl::MutexLock l(&s.mu);
+  s.thread_owns = true;
+  s.handed_over.Signal();
 }
 
 RequestShards::Counts RequestShards::counts() const {
@@ -66,39 +69,42 @@ RequestShards::Counts RequestShards::counts() const {
   return c;
 }
 
-void RequestShards::Run(size_t index) {
+bool RequestShards::Drain(size_t index, size_t max_batches) {
   Shard& s = *shards_[index];
   std::vector<Pending> batch;
-  bool idle_work = false;  // a batch was decided since the last on_idle
-  for (;;) {
+  for (size_t decided = 0; max_batches == 0 || decided < max_batches; ++decided) {
     {
       absl::MutexLock l(&s.mu);
-      while (s.inbox.empty() && !s.stopping) {
-        if (idle_work && options_.on_idle) {
-          idle_work = false;
-          s.mu.Unlock();
-          options_.on_idle();
-          s.mu.Lock();
-          continue;  // requests may have come meanwhile
-        }
-        s.sleeping = true;
-        s.ready.Wait(&s.mu);
-        s.sleeping = false;
+      if (s.queue.empty()) {
+        s.deciding = false;  // the next Submit starts the loop again
+        s.thread_owns = false;
+        return true;
       }
-      if (s.inbox.empty()) return;  // stopping, and nothing left to decide
-      if (s.inbox.size() <= options_.max_batch || options_.max_batch == 0) {
-        batch.swap(s.inbox);
+      if (s.queue.size() <= options_.max_batch || options_.max_batch == 0) {
+        batch.swap(s.queue);
       } else {
-        auto end = s.inbox.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
-        batch.assign(std::make_move_iterator(s.inbox.begin()), std::make_move_iterator(end));
-        s.inbox.erase(s.inbox.begin(), end);
+        auto end = s.queue.begin() + static_cast<std::ptrdiff_t>(options_.max_batch);
+        batch.assign(std::make_move_iterator(s.queue.begin()), std::make_move_iterator(end));
+        s.queue.erase(s.queue.begin(), end);
       }
       ++s.batches;
       s.requests += batch.size();
     }
     Decide(index, batch);
     batch.clear();
-    idle_work = true;
+  }
+  return false;
+}
+
+void RequestShards::Run(size_t index) {
+  Shard& s = *shards_[index];
+  for (;;) {
+    {
+      absl::MutexLock l(&s.mu);
+      while (!s.thread_owns && !s.stopping) s.handed_over.Wait(&s.mu);
+      if (!s.thread_owns) return;  // stopping, and no busy spell to finish
+    }
+    Drain(index, 0);
   }
 }
 

@@ -3,26 +3,28 @@
 
 // The controller's request loops (issue #16). Every S2/S7/S8/S9 lookup
 // concerns one unordered address pair, so the pairs are split over a few
-// shards by hash and a shard never shares a row with another: each shard
-// is one thread that owns its pairs' requests, in the order they arrived.
-// A session hands an admitted request to its pair's shard through a
-// mailbox (Submit: a short lock, and a wake-up only when the shard sleeps);
-// the shard takes everything queued, has the request processor decide the
+// shards by hash and a shard never shares a row with another. A session
+// hands an admitted request to its pair's shard (Submit), where it joins
+// the shard's queue. One thread at a time decides a shard's queue, in
+// order: it takes everything queued, has the request processor decide the
 // whole batch in one transaction (one commit instead of one per request),
-// then delivers the replies. While one batch commits the next one queues,
-// so under load batches grow by themselves and at rest a request waits for
-// nobody.
+// delivers the replies, and goes on until the queue is empty. While it
+// commits, the next batch queues (other threads only append and return),
+// so under load batches grow by themselves.
 //
-// Between batches, when its mailbox is empty, a shard lets the store do
-// its housekeeping (Options::on_idle): the WAL checkpoint that otherwise
-// lands on a commit.
+// Who decides: at rest, the thread that submitted, at once (no hand-off,
+// no wake-up: the request is decided on the gRPC thread that read it).
+// After a few batches without the queue running empty, that thread hands
+// the loop to the shard's own thread and goes back to reading its stream,
+// whose next message would otherwise wait for the whole busy spell.
+// Measured (BENCHMARKS.md § 2, DECISIONS 36).
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <string>
 #include <thread>
+#include <string>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -41,18 +43,20 @@ class RequestShards final : public RequestSink {
     // Requests decided in one transaction at most; the rest wait for the
     // next batch (bounds the time one commit holds the store).
     size_t max_batch = 512;
-    // Called by a shard between batches when its mailbox is empty; may be
-    // empty. Runs on the shard's thread.
-    std::function<void()> on_idle;
-    // Tests: called with each batch before it is decided, on the shard's
+    // Batches a submitting thread decides before it hands a busy shard to
+    // the shard's thread; 0: it decides until the queue is empty.
+    size_t inline_batches = 4;
+    // Tests: called with each batch before it is decided, on the loop's
     // thread (which shard, the requests in order).
     std::function<void(size_t, const std::vector<v1::SaRequest>&)> observe_batch;
   };
 
   RequestShards(Options options, RequestProcessor* processor, Dispatcher* dispatcher);
-  // Decides what is queued, then stops the threads.
+  // Decides what is queued, then stops the shards' threads.
   ~RequestShards() override;
 
+  // Returns once the request is queued, or, if this thread decided the
+  // shard's queue, once it is empty or handed to the shard's thread.
   void Submit(v1::SaRequest request, std::shared_ptr<AgentSession> from) override;
 
   // The shard that owns the unordered pair {a, b}: the same for (a, b) and
@@ -73,18 +77,25 @@ class RequestShards final : public RequestSink {
     v1::SaRequest request;
     std::shared_ptr<AgentSession> from;
   };
-  // One request loop: its mailbox and its thread.
+  // One shard: its queue, who decides it, and its own thread for busy
+  // spells.
   struct Shard {
     absl::Mutex mu;
-    absl::CondVar ready;
-    std::vector<Pending> inbox ABSL_GUARDED_BY(mu);
-    bool sleeping ABSL_GUARDED_BY(mu) = false;
+    absl::CondVar handed_over;
+    std::vector<Pending> queue ABSL_GUARDED_BY(mu);
+    bool deciding ABSL_GUARDED_BY(mu) = false;  // some thread owns the loop
+    bool thread_owns ABSL_GUARDED_BY(mu) = false;  // ... and it is `thread`
     bool stopping ABSL_GUARDED_BY(mu) = false;
     uint64_t batches ABSL_GUARDED_BY(mu) = 0;
     uint64_t requests ABSL_GUARDED_BY(mu) = 0;
     std::thread thread;
   };
 
+  // Decides batches while the caller owns the shard's loop: until the queue
+  // is empty (then gives the loop up and returns true), or until
+  // `max_batches` were decided (0 = no limit; returns false, still owner).
+  bool Drain(size_t index, size_t max_batches);
+  // The shard's thread: waits for a hand-over, drains, repeats.
   void Run(size_t index);
   void Decide(size_t index, std::vector<Pending>& batch);
 

@@ -198,16 +198,18 @@ TEST_F(RequestShardsTest, ABatchCostsOneCommit) {
     sizes.push_back(batch.size());
   };
   auto shards = std::make_unique<RequestShards>(options, &processor_, &dispatcher_);
-  shards->Submit(Req(Address(0), Address(1), 1, 1001), sessions_[0]);
-  // Wait until the shard holds the first request, then queue the rest.
+  // This thread becomes the shard's loop and holds it in the first batch.
+  std::thread first(
+      [&] { shards->Submit(Req(Address(0), Address(1), 1, 1001), sessions_[0]); });
   while (shards->counts().requests == 0) absl::SleepFor(absl::Milliseconds(1));
   const int before = store_.commits();
   for (int p = 1; p < kPairs; ++p) {
     shards->Submit(Req(Address(2 * p), Address(2 * p + 1), 1, 1001), sessions_[2 * p]);
     shards->Submit(Req(Address(2 * p + 1), Address(2 * p), 1, 2001), sessions_[2 * p + 1]);
   }
+  EXPECT_EQ(shards->counts().requests, 1u) << "queued while the loop is busy, not decided";
   release.Notify();
-  shards.reset();
+  first.join();  // the loop took the rest before it let go
   ASSERT_EQ(sizes.size(), 2u);
   EXPECT_EQ(sizes[1], size_t{2 * (kPairs - 1)});
   EXPECT_EQ(store_.commits() - before, 2) << "one per batch";
@@ -219,18 +221,50 @@ TEST_F(RequestShardsTest, ABatchCostsOneCommit) {
   EXPECT_EQ(established, kPairs - 1);
 }
 
-TEST_F(RequestShardsTest, IdleHookRunsBetweenBatchesNotBeforeTheFirst) {
-  std::atomic<int> idle{0};
+// At rest the submitting thread decides at once; a shard that stays busy
+// is handed to the shard's own thread, and the submitter returns to its
+// stream.
+TEST_F(RequestShardsTest, SubmitterDecidesAtRestAndHandsABusyShardOver) {
+  absl::Notification release;
+  absl::Mutex mu;
+  std::vector<std::thread::id> deciders;
   RequestShards::Options options;
-  options.on_idle = [&] { ++idle; };
+  options.inline_batches = 1;
+  options.observe_batch = [&](size_t, const std::vector<v1::SaRequest>&) {
+    {
+      absl::MutexLock l(&mu);
+      deciders.push_back(std::this_thread::get_id());
+    }
+    release.WaitForNotification();
+  };
   auto shards = std::make_unique<RequestShards>(options, &processor_, &dispatcher_);
-  absl::SleepFor(absl::Milliseconds(20));
-  EXPECT_EQ(idle.load(), 0);
-  shards->Submit(Req(Address(0), Address(1), 1, 1001), sessions_[0]);
-  for (int i = 0; i < 2000 && idle.load() == 0; ++i) absl::SleepFor(absl::Milliseconds(1));
-  EXPECT_EQ(idle.load(), 1);
-  absl::SleepFor(absl::Milliseconds(20));
-  EXPECT_EQ(idle.load(), 1) << "once per busy spell, not in a loop";
+  std::thread::id submitter;
+  std::thread first([&] {
+    submitter = std::this_thread::get_id();
+    shards->Submit(Req(Address(0), Address(1), 1, 1001), sessions_[0]);
+  });
+  while (shards->counts().requests == 0) absl::SleepFor(absl::Milliseconds(1));
+  shards->Submit(Req(Address(1), Address(0), 1, 2001), sessions_[1]);  // queues
+  release.Notify();
+  first.join();  // returns after its one batch: the second is not its to decide
+  shards.reset();
+  ASSERT_EQ(deciders.size(), 2u);
+  EXPECT_EQ(deciders[0], submitter);
+  EXPECT_NE(deciders[1], submitter);
+  EXPECT_NE(deciders[1], std::this_thread::get_id());
+  auto rows = store_.ListAssociations("");
+  ASSERT_EQ(rows->size(), 1u);
+  EXPECT_TRUE((*rows)[0].b.filled());
+}
+
+TEST_F(RequestShardsTest, SubmitterDecidesAtRest) {
+  RequestShards shards(RequestShards::Options(), &processor_, &dispatcher_);
+  shards.Submit(Req(Address(0), Address(1), 1, 1001), sessions_[0]);
+  // Decided before Submit returned: the row is there, the startup sent.
+  EXPECT_EQ(store_.ListAssociations("")->size(), 1u);
+  bool startup = false;
+  for (const auto& m : sessions_[1]->sent()) startup = startup || m.has_startup();
+  EXPECT_TRUE(startup);
 }
 
 }  // namespace
