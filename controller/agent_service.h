@@ -44,7 +44,7 @@ class AgentServiceImpl final
     // A stream that has not said Hello by then is ended: a flood of
     // Hello-less streams would otherwise hold their connections forever.
     absl::Duration hello_timeout = absl::Seconds(10);
-    // SaRequests per stream (request_budget.h); beyond: RESOURCE_EXHAUSTED.
+    // SaRequests per node (request_budget.h); beyond: RESOURCE_EXHAUSTED.
     RequestBudget::Options request_budget;
   };
 

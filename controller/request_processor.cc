@@ -181,7 +181,8 @@ absl::StatusOr<ProcessorOutput> RequestProcessor::HandleRequest(const v1::SaRequ
 }
 
 absl::StatusOr<ProcessorOutput> RequestProcessor::HandleBatch(
-    absl::Span<const v1::SaRequest> requests) {
+    absl::Span<const v1::SaRequest> requests, size_t* failed_at) {
+  if (failed_at != nullptr) *failed_at = requests.size();
   // Malformed requests are answered without touching storage, but keep
   // their place in the order: a rejection is not overtaken by the replies
   // to the requests after it.
@@ -209,6 +210,7 @@ absl::StatusOr<ProcessorOutput> RequestProcessor::HandleBatch(
         out.events.insert(out.events.end(), rejected[i]->events.begin(),
                           rejected[i]->events.end());
       } else if (absl::Status p = Process(*txn, normalized[i], out); !p.ok()) {
+        if (failed_at != nullptr) *failed_at = i;
         return p;
       }
     }

@@ -88,9 +88,11 @@ class RequestProcessor {
   // the rows the ones before it wrote (B's answer to A's startup may be in
   // the same batch), and the batch costs one commit. The output holds each
   // request's messages in request order. An error status means storage
-  // failed and nothing of the batch changed; callers then retry the
-  // requests one by one, so that one request cannot fail the others.
-  absl::StatusOr<ProcessorOutput> HandleBatch(absl::Span<const v1::SaRequest> requests);
+  // failed and nothing of the batch changed; `failed_at` (may be null) then
+  // says which request storage failed on, or requests.size() if it was the
+  // commit. Callers retry the others, so one request cannot fail them.
+  absl::StatusOr<ProcessorOutput> HandleBatch(absl::Span<const v1::SaRequest> requests,
+                                              size_t* failed_at = nullptr);
 
   // Timers: S23 repetitions, S24/S27/S28 after the last one, deletion of
   // rows whose hard lifetime ended. Call when NextDeadline() has passed.

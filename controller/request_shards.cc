@@ -4,6 +4,8 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
+#include "absl/types/span.h"
 #include "common/address.h"
 #include "common/log.h"
 
@@ -30,6 +32,8 @@ RequestShards::RequestShards(Options options, RequestProcessor* processor,
 RequestShards::~RequestShards() {
   for (auto& s : shards_) {
     absl::MutexLock l(&s->mu);
+    // A thread deciding inline still uses the shard: let it finish.
+    while (s->deciding && !s->thread_owns) s->released.Wait(&s->mu);
     s->stopping = true;
     s->handed_over.Signal();
   }
@@ -37,6 +41,7 @@ RequestShards::~RequestShards() {
 }
 
 size_t RequestShards::ShardOf(absl::string_view a, absl::string_view b) const {
+  if (shards_.size() == 1) return 0;
   std::string x = Canonical(a), y = Canonical(b);
   if (y < x) std::swap(x, y);
   return absl::HashOf(x, y) % shards_.size();
@@ -45,11 +50,25 @@ size_t RequestShards::ShardOf(absl::string_view a, absl::string_view b) const {
 void RequestShards::Submit(v1::SaRequest request, std::shared_ptr<AgentSession> from) {
   const size_t index = ShardOf(request.source(), request.peer());
   Shard& s = *shards_[index];
+  size_t queued = 0;
   {
     absl::MutexLock l(&s.mu);
-    s.queue.push_back(Pending{std::move(request), std::move(from)});
-    if (s.deciding) return;  // the shard's loop takes it with its next batch
-    s.deciding = true;
+    queued = s.queue.size();
+    if (queued < options_.max_queued || options_.max_queued == 0) {
+      s.queue.push_back(Pending{std::move(request), std::move(from)});
+      if (s.deciding) return;  // the shard's loop takes it with its next batch
+      s.deciding = true;
+      queued = 0;
+    }
+  }
+  if (queued != 0) {
+    if (auto held = log_limiter_.Admit("shard_queue_full", std::chrono::steady_clock::now())) {
+      LogWarning("shard_queue_full").Kv("shard", uint64_t{index}).Kv("queued", uint64_t{queued})
+          .Kv("suppressed", *held);
+    }
+    Refuse(Pending{std::move(request), std::move(from)}, v1::SetupError::RESOURCE_EXHAUSTED,
+           absl::StrCat("controller busy: ", queued, " requests wait to be decided; retry"));
+    return;
   }
   if (Drain(index, options_.inline_batches)) return;
   // A busy spell: the shard's thread goes on; this one goes back to its
@@ -78,6 +97,7 @@ bool RequestShards::Drain(size_t index, size_t max_batches) {
       if (s.queue.empty()) {
         s.deciding = false;  // the next Submit starts the loop again
         s.thread_owns = false;
+        s.released.SignalAll();
         return true;
       }
       if (s.queue.size() <= options_.max_batch || options_.max_batch == 0) {
@@ -93,7 +113,13 @@ bool RequestShards::Drain(size_t index, size_t max_batches) {
     Decide(index, batch);
     batch.clear();
   }
-  return false;
+  // Handed over only if more is waiting: else a thread wakes for nothing.
+  absl::MutexLock l(&s.mu);
+  if (!s.queue.empty()) return false;
+  s.deciding = false;
+  s.thread_owns = false;
+  s.released.SignalAll();
+  return true;
 }
 
 void RequestShards::Run(size_t index) {
@@ -111,28 +137,63 @@ void RequestShards::Run(size_t index) {
 void RequestShards::Decide(size_t index, std::vector<Pending>& batch) {
   std::vector<v1::SaRequest> requests;
   requests.reserve(batch.size());
-  for (Pending& p : batch) requests.push_back(std::move(p.request));
+  for (const Pending& p : batch) requests.push_back(p.request);
   if (options_.observe_batch) options_.observe_batch(index, requests);
-  auto out = processor_->HandleBatch(requests);
+  // The batch, or if storage fails on one request, the ones before it as a
+  // batch, that one alone, and the rest as a batch again: a request that
+  // keeps failing (a row storage cannot read, say) costs its own
+  // transaction, not its whole batch's.
+  for (size_t begin = 0; begin < requests.size();) {
+    const absl::Span<const v1::SaRequest> rest =
+        absl::MakeConstSpan(requests).subspan(begin);
+    size_t failed = rest.size();
+    auto out = processor_->HandleBatch(rest, &failed);
+    if (out.ok()) {
+      dispatcher_->Deliver(*out);
+      return;
+    }
+    if (rest.size() == 1) {
+      Refuse(batch[begin], v1::SetupError::UNAVAILABLE, std::string(out.status().message()));
+      return;
+    }
+    if (failed >= rest.size()) {
+      // The commit failed: nobody to blame, each alone.
+      for (size_t i = begin; i < batch.size(); ++i) DecideAlone(batch[i]);
+      return;
+    }
+    if (failed > 0) {
+      auto prefix = processor_->HandleBatch(rest.subspan(0, failed));
+      if (prefix.ok()) {
+        dispatcher_->Deliver(*prefix);
+      } else {
+        for (size_t i = begin; i < begin + failed; ++i) DecideAlone(batch[i]);
+      }
+    }
+    DecideAlone(batch[begin + failed]);
+    begin += failed + 1;
+  }
+}
+
+void RequestShards::DecideAlone(Pending& pending) {
+  auto out = processor_->HandleRequest(pending.request);
   if (out.ok()) {
     dispatcher_->Deliver(*out);
     return;
   }
-  // The batch rolled back. One by one, so that a request storage refuses
-  // fails alone; each that still fails is told to retry.
-  for (size_t i = 0; i < requests.size(); ++i) {
-    auto one = batch.size() == 1 ? std::move(out) : processor_->HandleRequest(requests[i]);
-    if (one.ok()) {
-      dispatcher_->Deliver(*one);
-      continue;
+  Refuse(pending, v1::SetupError::UNAVAILABLE, std::string(out.status().message()));
+}
+
+void RequestShards::Refuse(const Pending& pending, v1::SetupError::Code code,
+                           std::string message) {
+  if (code == v1::SetupError::UNAVAILABLE) {
+    // The storage error goes to the log, not to the agent.
+    const std::string node = pending.from != nullptr ? pending.from->node_name() : "";
+    if (auto held = log_limiter_.Admit("request_failed", std::chrono::steady_clock::now())) {
+      LogError("request_failed").Kv("node", node).Kv("error", message).Kv("suppressed", *held);
     }
-    const std::string& node = batch[i].from != nullptr ? batch[i].from->node_name() : "";
-    LogError("request_failed").Kv("node", node).Kv("error", one.status().message());
-    if (batch[i].from != nullptr) {
-      batch[i].from->Send(ErrorFor(requests[i], v1::SetupError::UNAVAILABLE,
-                                   "controller storage unavailable; retry"));
-    }
+    message = "controller storage unavailable; retry";
   }
+  if (pending.from != nullptr) pending.from->Send(ErrorFor(pending.request, code, message));
 }
 
 }  // namespace ikeless::controller

@@ -3,7 +3,11 @@
 
 // The controller's request loops (issue #16). Every S2/S7/S8/S9 lookup
 // concerns one unordered address pair, so the pairs are split over a few
-// shards by hash and a shard never shares a row with another. A session
+// shards by hash: the rows a shard decides about are its own. (Not all it
+// reads: the half-open count of S22's cap spans every peer of a node, and
+// row ids come from one sequence; with SQLite, whose transactions are
+// serialized anyway, that costs nothing, but a backend with concurrent
+// transactions must keep both consistent, issue #15.) A session
 // hands an admitted request to its pair's shard (Submit), where it joins
 // the shard's queue. One thread at a time decides a shard's queue, in
 // order: it takes everything queued, has the request processor decide the
@@ -18,6 +22,14 @@
 // the loop to the shard's own thread and goes back to reading its stream,
 // whose next message would otherwise wait for the whole busy spell.
 // Measured (BENCHMARKS.md § 2, DECISIONS 36).
+//
+// Submit returns before the request is decided, so a stream reads its next
+// message meanwhile: replies on one stream may come in another order than
+// the requests (agents match them by request id), and a stream that closes
+// right after a request may miss its reply (the agent resends it on its
+// next stream, S43 -> S5, as after any disconnect). A shard's queue is
+// bounded: beyond Options::max_queued a request is refused at once with
+// RESOURCE_EXHAUSTED, which the agent's resends outlast.
 
 #include <cstddef>
 #include <cstdint>
@@ -30,6 +42,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/log_limiter.h"
 #include "controller/dispatcher.h"
 #include "controller/request_processor.h"
 #include "controller/request_sink.h"
@@ -43,6 +56,9 @@ class RequestShards final : public RequestSink {
     // Requests decided in one transaction at most; the rest wait for the
     // next batch (bounds the time one commit holds the store).
     size_t max_batch = 512;
+    // Requests one shard holds undecided at most (a fleet reconnecting at
+    // once, each node with its whole request burst).
+    size_t max_queued = 8192;
     // Batches a submitting thread decides before it hands a busy shard to
     // the shard's thread; 0: it decides until the queue is empty.
     size_t inline_batches = 4;
@@ -52,7 +68,8 @@ class RequestShards final : public RequestSink {
   };
 
   RequestShards(Options options, RequestProcessor* processor, Dispatcher* dispatcher);
-  // Decides what is queued, then stops the shards' threads.
+  // Waits for the threads deciding inline, decides what is queued, then
+  // stops the shards' threads. Submit must not be called any more.
   ~RequestShards() override;
 
   // Returns once the request is queued, or, if this thread decided the
@@ -86,6 +103,7 @@ class RequestShards final : public RequestSink {
     bool deciding ABSL_GUARDED_BY(mu) = false;  // some thread owns the loop
     bool thread_owns ABSL_GUARDED_BY(mu) = false;  // ... and it is `thread`
     bool stopping ABSL_GUARDED_BY(mu) = false;
+    absl::CondVar released;  // deciding became false
     uint64_t batches ABSL_GUARDED_BY(mu) = 0;
     uint64_t requests ABSL_GUARDED_BY(mu) = 0;
     std::thread thread;
@@ -93,16 +111,23 @@ class RequestShards final : public RequestSink {
 
   // Decides batches while the caller owns the shard's loop: until the queue
   // is empty (then gives the loop up and returns true), or until
-  // `max_batches` were decided (0 = no limit; returns false, still owner).
+  // `max_batches` were decided with more waiting (0 = no limit; returns
+  // false, still owner).
   bool Drain(size_t index, size_t max_batches);
   // The shard's thread: waits for a hand-over, drains, repeats.
   void Run(size_t index);
   void Decide(size_t index, std::vector<Pending>& batch);
+  // One request in a transaction of its own; UNAVAILABLE to its sender if
+  // storage fails it.
+  void DecideAlone(Pending& pending);
+  void Refuse(const Pending& pending, v1::SetupError::Code code, std::string message);
 
   const Options options_;
   RequestProcessor* const processor_;
   Dispatcher* const dispatcher_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  // request_failed and shard_queue_full lines: a few a second, with counts.
+  LogLimiter log_limiter_{5, std::chrono::seconds(1)};
 };
 
 }  // namespace ikeless::controller

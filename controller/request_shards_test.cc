@@ -54,6 +54,79 @@ v1::SaRequest Req(const std::string& source, const std::string& peer, uint64_t i
   return r;
 }
 
+// The memory store, except that a transaction fails (and rolls back) when
+// it looks up request id 666: storage that cannot read one request's rows.
+class PoisonedStore final : public storage::AssociationStore {
+ public:
+  explicit PoisonedStore(storage::MemoryStore* inner) : inner_(inner) {}
+  absl::Status Transact(absl::FunctionRef<absl::Status(storage::AssociationTxn&)> fn) override {
+    ++transactions;
+    return inner_->Transact([&](storage::AssociationTxn& txn) {
+      Txn poisoned(&txn);
+      return fn(poisoned);
+    });
+  }
+  absl::StatusOr<std::vector<storage::AssociationRow>> ListAssociations(
+      absl::string_view address) override {
+    return inner_->ListAssociations(address);
+  }
+  absl::StatusOr<std::optional<storage::AssociationRow>> GetAssociation(uint64_t id) override {
+    return inner_->GetAssociation(id);
+  }
+  absl::StatusOr<absl::Time> NextDeadline() override { return inner_->NextDeadline(); }
+  int transactions = 0;
+
+ private:
+  class Txn final : public storage::AssociationTxn {
+   public:
+    explicit Txn(storage::AssociationTxn* t) : t_(t) {}
+    absl::StatusOr<std::optional<storage::AssociationRow>> FindByRequestId(
+        absl::string_view s, absl::string_view p, uint64_t id) override {
+      if (id == 666) return absl::DataLossError("row 13 does not open");
+      return t_->FindByRequestId(s, p, id);
+    }
+    absl::StatusOr<std::optional<storage::AssociationRow>> FindBySpi(absl::string_view s,
+                                                                     absl::string_view p,
+                                                                     uint32_t spi) override {
+      return t_->FindBySpi(s, p, spi);
+    }
+    absl::StatusOr<std::optional<storage::AssociationRow>> FindHalfOpen(
+        absl::string_view o, absl::string_view x, const v1::Selector& sel, absl::string_view op,
+        absl::string_view xp) override {
+      return t_->FindHalfOpen(o, x, sel, op, xp);
+    }
+    absl::StatusOr<std::vector<storage::SideEntry>> ListEntries(absl::string_view s,
+                                                                absl::string_view p) override {
+      return t_->ListEntries(s, p);
+    }
+    absl::StatusOr<std::vector<storage::AssociationRow>> ListRows(absl::string_view a,
+                                                                  absl::string_view p) override {
+      return t_->ListRows(a, p);
+    }
+    absl::StatusOr<uint64_t> CountHalfOpen(absl::string_view o) override {
+      return t_->CountHalfOpen(o);
+    }
+    absl::StatusOr<uint64_t> Insert(const storage::AssociationRow& r) override {
+      return t_->Insert(r);
+    }
+    absl::Status Update(const storage::AssociationRow& r) override { return t_->Update(r); }
+    absl::Status Delete(uint64_t id) override { return t_->Delete(id); }
+    absl::StatusOr<std::vector<storage::AssociationRow>> DueStartups(absl::Time now,
+                                                                     size_t limit) override {
+      return t_->DueStartups(now, limit);
+    }
+    absl::StatusOr<std::vector<storage::AssociationRow>> All() override { return t_->All(); }
+    absl::StatusOr<std::vector<storage::AssociationRow>> Expired(absl::Time now,
+                                                                 size_t limit) override {
+      return t_->Expired(now, limit);
+    }
+
+   private:
+    storage::AssociationTxn* const t_;
+  };
+  storage::MemoryStore* const inner_;
+};
+
 // Nodes n0..n{2P-1} at 198.18.0.x; pair i is n(2i) <-> n(2i+1); one wildcard
 // policy covers every pair.
 class RequestShardsTest : public ::testing::Test {
@@ -265,6 +338,74 @@ TEST_F(RequestShardsTest, SubmitterDecidesAtRest) {
   bool startup = false;
   for (const auto& m : sessions_[1]->sent()) startup = startup || m.has_startup();
   EXPECT_TRUE(startup);
+}
+
+// Storage fails on one request of a batch: the ones before it and after it
+// are still decided in a batch each, and only its sender hears UNAVAILABLE,
+// without the storage error's text.
+TEST_F(RequestShardsTest, RequestStorageFailsOnFailsAloneTheOthersStayBatched) {
+  PoisonedStore poisoned(&store_);
+  RequestProcessor processor({}, &store_, &poisoned, &clock_, &random_);
+  absl::Notification release;
+  RequestShards::Options options;
+  options.observe_batch = [&](size_t, const std::vector<v1::SaRequest>&) {
+    release.WaitForNotification();
+  };
+  auto shards = std::make_unique<RequestShards>(options, &processor, &dispatcher_);
+  std::thread first(
+      [&] { shards->Submit(Req(Address(0), Address(1), 1, 1001), sessions_[0]); });
+  while (shards->counts().requests == 0) absl::SleepFor(absl::Milliseconds(1));
+  // One batch: pair 1, pair 2 (poisoned), pair 3, pair 4.
+  shards->Submit(Req(Address(2), Address(3), 1, 1001), sessions_[2]);
+  shards->Submit(Req(Address(4), Address(5), 666, 1001), sessions_[4]);
+  shards->Submit(Req(Address(6), Address(7), 1, 1001), sessions_[6]);
+  shards->Submit(Req(Address(8), Address(9), 1, 1001), sessions_[8]);
+  const int before = poisoned.transactions;
+  release.Notify();
+  first.join();
+  shards.reset();
+  // The first request's batch; then the batch (fails), the one before the
+  // poisoned request, the poisoned one alone (fails), the two after it.
+  EXPECT_EQ(poisoned.transactions - before, 5);
+  EXPECT_EQ(store_.ListAssociations("")->size(), 4u);  // pairs 0, 1, 3, 4
+  for (int node : {3, 7, 9}) {
+    bool startup = false;
+    for (const auto& m : sessions_[node]->sent()) startup = startup || m.has_startup();
+    EXPECT_TRUE(startup) << Address(node);
+  }
+  const auto sent = sessions_[4]->sent();
+  ASSERT_EQ(sent.size(), 1u);
+  EXPECT_EQ(sent[0].error().code(), v1::SetupError::UNAVAILABLE);
+  EXPECT_EQ(sent[0].error().request_id(), 666u);
+  EXPECT_EQ(sent[0].error().message(), "controller storage unavailable; retry");
+  EXPECT_TRUE(sessions_[5]->sent().empty());
+}
+
+// Beyond max_queued a request is refused at once, and nothing is lost of
+// what was queued.
+TEST_F(RequestShardsTest, FullQueueRefusesWithResourceExhausted) {
+  absl::Notification release;
+  RequestShards::Options options;
+  options.max_queued = 2;
+  options.observe_batch = [&](size_t, const std::vector<v1::SaRequest>&) {
+    release.WaitForNotification();
+  };
+  auto shards = std::make_unique<RequestShards>(options, &processor_, &dispatcher_);
+  std::thread first(
+      [&] { shards->Submit(Req(Address(0), Address(1), 1, 1001), sessions_[0]); });
+  while (shards->counts().requests == 0) absl::SleepFor(absl::Milliseconds(1));
+  shards->Submit(Req(Address(2), Address(3), 1, 1001), sessions_[2]);
+  shards->Submit(Req(Address(4), Address(5), 1, 1001), sessions_[4]);
+  shards->Submit(Req(Address(6), Address(7), 1, 1001), sessions_[6]);  // third in queue
+  const auto refused = sessions_[6]->sent();
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].error().code(), v1::SetupError::RESOURCE_EXHAUSTED);
+  EXPECT_NE(refused[0].error().message().find("2 requests wait"), std::string::npos)
+      << refused[0].error().message();
+  release.Notify();
+  first.join();
+  shards.reset();
+  EXPECT_EQ(store_.ListAssociations("")->size(), 3u);
 }
 
 }  // namespace

@@ -69,8 +69,8 @@ class SqliteStore final : public PolicyStore,
     // connections' WAL read-mark locks), so it is not the default.
     absl::Duration checkpoint_interval = absl::ZeroDuration();
     // The WAL pages at which a commit checkpoints (PRAGMA
-    // wal_autocheckpoint, SQLite's default 1000), and the size the WAL is
-    // truncated to after a restart scales with it.
+    // wal_autocheckpoint, SQLite's default 1000; >= 1), and the size the
+    // WAL is truncated to after a restart scales with it.
     int wal_autocheckpoint_pages = 1000;
     // > 0: the database may not grow past this many pages (PRAGMA
     // max_page_count); a write that would fails as on a full volume

@@ -130,7 +130,7 @@ TEST(StoreFactory, SqliteOptionsArePassedThrough) {
   StoreOptions options;
   options.sqlite.max_database_pages = 1;  // too small for the schema
   auto store = OpenControllerStore(absl::StrCat("sqlite://", TempDb()), options);
-  EXPECT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kResourceExhausted) << store.status();
 }
 
 TEST(StoreFactory, UrlErrorsComeFromTheParser) {

@@ -24,6 +24,40 @@ absl::Status Invalid(absl::string_view url, absl::string_view why) {
       absl::StrCat("--store: '", RedactStoreUrl(url), "' ", why, "; ", kAcceptedForms));
 }
 
+// '%', '?' and '#' in a path, percent-encoded so the URL parses back to it;
+// nothing else is encoded or decoded.
+constexpr std::pair<char, const char*> kEscapes[] = {{'%', "%25"}, {'?', "%3F"}, {'#', "%23"}};
+
+std::string EscapePath(absl::string_view path) {
+  std::string out;
+  for (char c : path) {
+    const auto* e = std::find_if(std::begin(kEscapes), std::end(kEscapes),
+                                 [c](const auto& x) { return x.first == c; });
+    if (e != std::end(kEscapes)) {
+      out += e->second;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string UnescapePath(absl::string_view path) {
+  std::string out;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const auto* e = std::find_if(std::begin(kEscapes), std::end(kEscapes), [&](const auto& x) {
+      return absl::EqualsIgnoreCase(path.substr(i, 3), x.second);
+    });
+    if (e != std::end(kEscapes)) {
+      out += e->first;
+      i += 2;
+    } else {
+      out += path[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 absl::StatusOr<StoreUrl> ParseStoreUrl(absl::string_view url) {
@@ -34,6 +68,12 @@ absl::StatusOr<StoreUrl> ParseStoreUrl(absl::string_view url) {
         "': the PostgreSQL backend is issue #15 and is not built yet; ", kAcceptedForms));
   }
   if (!absl::StartsWith(lower, "sqlite:")) {
+    if (url.find("://") == absl::string_view::npos && !url.empty()) {
+      // Not a URL at all (a libpq "host=... password=..." string, say):
+      // not echoed, it may hold a secret.
+      return absl::InvalidArgumentError(
+          absl::StrCat("--store: names no known store (not a URL); ", kAcceptedForms));
+    }
     return Invalid(url, url.empty() ? "is empty" : "names no known store");
   }
   absl::string_view rest = url.substr(std::string_view("sqlite:").size());
@@ -46,13 +86,14 @@ absl::StatusOr<StoreUrl> ParseStoreUrl(absl::string_view url) {
     return Invalid(url, "has a query or fragment (SQLite's options are flags)");
   }
   if (absl::ConsumePrefix(&rest, "//")) {
+    if (rest.empty()) return Invalid(url, "has no database path");
     // sqlite://HOST/PATH: only the empty host, i.e. three slashes.
     if (!absl::StartsWith(rest, "/")) {
       return Invalid(url, "names a host (an absolute path needs three slashes)");
     }
   }
   if (rest.empty() || rest == "/") return Invalid(url, "has no database path");
-  out.sqlite_path = std::string(rest);
+  out.sqlite_path = UnescapePath(rest);
   return out;
 }
 
@@ -60,8 +101,8 @@ std::string SqliteStoreUrl(absl::string_view path) {
   if (path == kMemory) return absl::StrCat("sqlite:", path);
   // An absolute path gets the sqlite:/// form; a relative one stays
   // relative (sqlite:REL).
-  return absl::StartsWith(path, "/") ? absl::StrCat("sqlite://", path)
-                                     : absl::StrCat("sqlite:", path);
+  return absl::StartsWith(path, "/") ? absl::StrCat("sqlite://", EscapePath(path))
+                                     : absl::StrCat("sqlite:", EscapePath(path));
 }
 
 std::string RedactStoreUrl(absl::string_view url) {
@@ -94,7 +135,8 @@ std::string RedactStoreUrl(absl::string_view url) {
   std::vector<absl::string_view> kept;
   for (absl::string_view p : absl::StrSplit(params, '&')) {
     absl::string_view key = p.substr(0, p.find('='));
-    if (!absl::EqualsIgnoreCase(key, "password")) kept.push_back(p);
+    // password, sslpassword, ...: any key that names a password.
+    if (!absl::EndsWithIgnoreCase(key, "password")) kept.push_back(p);
   }
   absl::StrAppend(&out, absl::StrJoin(kept, "&"), fragment);
   return out;

@@ -14,9 +14,12 @@
 //   postgres://... or postgresql://...        reserved for the PostgreSQL
 //                                            backend (issue #15): UNIMPLEMENTED
 //
-// Paths are taken literally (no percent-decoding). A host (sqlite://host/..),
-// a query (?...) or a fragment (#...) is refused: SQLite's options are the
-// controller's flags, not URL parameters.
+// Paths are taken literally but for three escapes, %25 %3F %23 for '%', '?'
+// and '#' (SqliteStoreUrl writes them, so any --database path round-trips).
+// A host (sqlite://host/..), a query (?...) or a fragment (#...) is refused:
+// SQLite's options are the controller's flags, not URL parameters. A
+// relative path, and so kek.key and revoked.txt beside it, resolves against
+// the working directory (/ under systemd): services use sqlite:///.
 
 #include <string>
 

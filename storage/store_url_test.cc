@@ -33,6 +33,11 @@ TEST(StoreUrl, SqliteUrlOfAPathParsesBack) {
   for (const char* path : {"/var/lib/ikeless/controller.db", "rel/c.db", ":memory:"}) {
     EXPECT_EQ(PathOf(SqliteStoreUrl(path)), path);
   }
+  // '?', '#' and '%' are legal in file names; --database took them before.
+  for (const char* path : {"/srv/db#2/c.db", "/srv/what?.db", "/srv/100%/c.db", "r%3F.db"}) {
+    EXPECT_EQ(PathOf(SqliteStoreUrl(path)), path);
+  }
+  EXPECT_EQ(SqliteStoreUrl("/srv/db#2/c.db"), "sqlite:///srv/db%232/c.db");
   EXPECT_EQ(SqliteStoreUrl("/a/b.db"), "sqlite:///a/b.db");
   EXPECT_EQ(SqliteStoreUrl("b.db"), "sqlite:b.db");
   EXPECT_EQ(SqliteStoreUrl(":memory:"), "sqlite::memory:");
@@ -68,11 +73,25 @@ TEST(StoreUrl, RedactRemovesPasswords) {
   EXPECT_EQ(RedactStoreUrl("postgres://db/x?sslmode=require&password=s3cret&user=ike"),
             "postgres://db/x?sslmode=require&user=ike");
   EXPECT_EQ(RedactStoreUrl("postgres://db/x?PASSWORD=s3cret#f"), "postgres://db/x?#f");
+  EXPECT_EQ(RedactStoreUrl("postgres://db/x?sslpassword=s3cret&a=b"), "postgres://db/x?a=b");
   // Nothing secret: unchanged.
   for (const char* url : {"sqlite:///var/lib/ikeless/controller.db", "sqlite::memory:",
                           "sqlite:rel/c.db", "postgres://ike@db/x", "postgres://db/x?a=b"}) {
     EXPECT_EQ(RedactStoreUrl(url), url);
   }
+}
+
+// A libpq keyword string is no URL: refused without being echoed.
+TEST(StoreUrl, NonUrlIsNotEchoed) {
+  absl::StatusOr<StoreUrl> parsed = ParseStoreUrl("host=db user=ike password=s3cret");
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(absl::StrContains(parsed.status().message(), "s3cret")) << parsed.status();
+  EXPECT_TRUE(absl::StrContains(parsed.status().message(), "not a URL")) << parsed.status();
+}
+
+TEST(StoreUrl, EmptyAuthorityHasNoPath) {
+  EXPECT_TRUE(absl::StrContains(ParseStoreUrl("sqlite://").status().message(),
+                                "has no database path"));
 }
 
 }  // namespace
