@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "controller/request_processor.h"
+#include "controller/test_policy.h"
 #include "gtest/gtest.h"
 #include "storage/memory_store.h"
 
@@ -29,19 +30,7 @@ v1::SaRequest Req(const char* source, const char* peer, uint64_t id, uint32_t sp
 class RequestProcessorTest : public ::testing::Test {
  protected:
   RequestProcessorTest() : processor_({}, &store_, &store_, &clock_, &random_) {
-    v1::Policy p;
-    p.set_name("a-b");
-    p.mutable_a()->set_address(k2a);
-    p.mutable_b()->set_address(k2b);
-    p.set_protocol(v1::IPSEC_PROTOCOL_ESP);
-    p.set_mode(v1::MODE_TUNNEL);
-    p.set_encryption(v1::ENCRYPTION_AES_GCM_16);
-    p.set_encryption_key_bits(128);
-    p.set_integrity(v1::INTEGRITY_NONE);
-    p.mutable_lifetime()->set_hard_seconds(3600);
-    p.mutable_lifetime()->set_soft_seconds(3240);
-    p.set_replay_window(128);
-    EXPECT_TRUE(store_.CreatePolicy(p).ok());
+    EXPECT_TRUE(store_.CreatePolicy(TunnelPolicy("a-b", k2a, k2b)).ok());
   }
 
   ProcessorOutput Handle(const v1::SaRequest& r) {

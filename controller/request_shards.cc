@@ -66,7 +66,7 @@ void RequestShards::Submit(v1::SaRequest request, std::shared_ptr<AgentSession> 
       LogWarning("shard_queue_full").Kv("shard", uint64_t{index}).Kv("queued", uint64_t{queued})
           .Kv("suppressed", *held);
     }
-    Refuse(Pending{std::move(request), std::move(from)}, v1::SetupError::RESOURCE_EXHAUSTED,
+    Refuse(request, from, v1::SetupError::RESOURCE_EXHAUSTED,
            absl::StrCat("controller busy: ", queued, " requests wait to be decided; retry"));
     return;
   }
@@ -91,7 +91,7 @@ RequestShards::Counts RequestShards::counts() const {
 bool RequestShards::Drain(size_t index, size_t max_batches) {
   Shard& s = *shards_[index];
   std::vector<Pending> batch;
-  for (size_t decided = 0; max_batches == 0 || decided < max_batches; ++decided) {
+  for (size_t decided = 0;; ++decided) {
     {
       absl::MutexLock l(&s.mu);
       if (s.queue.empty()) {
@@ -100,6 +100,9 @@ bool RequestShards::Drain(size_t index, size_t max_batches) {
         s.released.SignalAll();
         return true;
       }
+      // Handed over only while more waits: the thread never wakes for
+      // nothing.
+      if (max_batches != 0 && decided == max_batches) return false;
       if (s.queue.size() <= options_.max_batch || options_.max_batch == 0) {
         batch.swap(s.queue);
       } else {
@@ -113,13 +116,6 @@ bool RequestShards::Drain(size_t index, size_t max_batches) {
     Decide(index, batch);
     batch.clear();
   }
-  // Handed over only if more is waiting: else a thread wakes for nothing.
-  absl::MutexLock l(&s.mu);
-  if (!s.queue.empty()) return false;
-  s.deciding = false;
-  s.thread_owns = false;
-  s.released.SignalAll();
-  return true;
 }
 
 void RequestShards::Run(size_t index) {
@@ -137,7 +133,7 @@ void RequestShards::Run(size_t index) {
 void RequestShards::Decide(size_t index, std::vector<Pending>& batch) {
   std::vector<v1::SaRequest> requests;
   requests.reserve(batch.size());
-  for (const Pending& p : batch) requests.push_back(p.request);
+  for (Pending& p : batch) requests.push_back(std::move(p.request));
   if (options_.observe_batch) options_.observe_batch(index, requests);
   // The batch, or if storage fails on one request, the ones before it as a
   // batch, that one alone, and the rest as a batch again: a request that
@@ -153,12 +149,13 @@ void RequestShards::Decide(size_t index, std::vector<Pending>& batch) {
       return;
     }
     if (rest.size() == 1) {
-      Refuse(batch[begin], v1::SetupError::UNAVAILABLE, std::string(out.status().message()));
+      Refuse(requests[begin], batch[begin].from, v1::SetupError::UNAVAILABLE,
+             std::string(out.status().message()));
       return;
     }
     if (failed >= rest.size()) {
       // The commit failed: nobody to blame, each alone.
-      for (size_t i = begin; i < batch.size(); ++i) DecideAlone(batch[i]);
+      for (size_t i = begin; i < batch.size(); ++i) DecideAlone(requests[i], batch[i].from);
       return;
     }
     if (failed > 0) {
@@ -166,34 +163,36 @@ void RequestShards::Decide(size_t index, std::vector<Pending>& batch) {
       if (prefix.ok()) {
         dispatcher_->Deliver(*prefix);
       } else {
-        for (size_t i = begin; i < begin + failed; ++i) DecideAlone(batch[i]);
+        for (size_t i = begin; i < begin + failed; ++i) DecideAlone(requests[i], batch[i].from);
       }
     }
-    DecideAlone(batch[begin + failed]);
+    DecideAlone(requests[begin + failed], batch[begin + failed].from);
     begin += failed + 1;
   }
 }
 
-void RequestShards::DecideAlone(Pending& pending) {
-  auto out = processor_->HandleRequest(pending.request);
+void RequestShards::DecideAlone(const v1::SaRequest& request,
+                                const std::shared_ptr<AgentSession>& from) {
+  auto out = processor_->HandleRequest(request);
   if (out.ok()) {
     dispatcher_->Deliver(*out);
     return;
   }
-  Refuse(pending, v1::SetupError::UNAVAILABLE, std::string(out.status().message()));
+  Refuse(request, from, v1::SetupError::UNAVAILABLE, std::string(out.status().message()));
 }
 
-void RequestShards::Refuse(const Pending& pending, v1::SetupError::Code code,
+void RequestShards::Refuse(const v1::SaRequest& request,
+                           const std::shared_ptr<AgentSession>& from, v1::SetupError::Code code,
                            std::string message) {
   if (code == v1::SetupError::UNAVAILABLE) {
     // The storage error goes to the log, not to the agent.
-    const std::string node = pending.from != nullptr ? pending.from->node_name() : "";
+    const std::string node = from != nullptr ? from->node_name() : "";
     if (auto held = log_limiter_.Admit("request_failed", std::chrono::steady_clock::now())) {
       LogError("request_failed").Kv("node", node).Kv("error", message).Kv("suppressed", *held);
     }
     message = "controller storage unavailable; retry";
   }
-  if (pending.from != nullptr) pending.from->Send(ErrorFor(pending.request, code, message));
+  if (from != nullptr) from->Send(ErrorFor(request, code, message));
 }
 
 }  // namespace ikeless::controller

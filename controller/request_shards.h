@@ -119,8 +119,11 @@ class RequestShards final : public RequestSink {
   void Decide(size_t index, std::vector<Pending>& batch);
   // One request in a transaction of its own; UNAVAILABLE to its sender if
   // storage fails it.
-  void DecideAlone(Pending& pending);
-  void Refuse(const Pending& pending, v1::SetupError::Code code, std::string message);
+  void DecideAlone(const v1::SaRequest& request, const std::shared_ptr<AgentSession>& from);
+  // An error to the sender; UNAVAILABLE's `message` (storage's) is logged,
+  // the agent hears only "retry".
+  void Refuse(const v1::SaRequest& request, const std::shared_ptr<AgentSession>& from,
+              v1::SetupError::Code code, std::string message);
 
   const Options options_;
   RequestProcessor* const processor_;

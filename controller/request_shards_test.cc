@@ -11,6 +11,7 @@
 #include "common/random.h"
 #include "controller/event_hub.h"
 #include "controller/session_registry.h"
+#include "controller/test_policy.h"
 #include "gtest/gtest.h"
 #include "storage/memory_store.h"
 
@@ -136,19 +137,7 @@ class RequestShardsTest : public ::testing::Test {
   RequestShardsTest()
       : processor_({}, &store_, &store_, &clock_, &random_),
         dispatcher_(&registry_, &events_) {
-    v1::Policy p;
-    p.set_name("mesh");
-    p.mutable_a()->set_address("*");
-    p.mutable_b()->set_address("*");
-    p.set_protocol(v1::IPSEC_PROTOCOL_ESP);
-    p.set_mode(v1::MODE_TUNNEL);
-    p.set_encryption(v1::ENCRYPTION_AES_GCM_16);
-    p.set_encryption_key_bits(128);
-    p.set_integrity(v1::INTEGRITY_NONE);
-    p.mutable_lifetime()->set_hard_seconds(3600);
-    p.mutable_lifetime()->set_soft_seconds(3240);
-    p.set_replay_window(128);
-    EXPECT_TRUE(store_.CreatePolicy(p).ok());
+    EXPECT_TRUE(store_.CreatePolicy(TunnelPolicy("mesh", "*", "*")).ok());
     for (int i = 0; i < 2 * kPairs; ++i) {
       auto s = std::make_shared<RecordingSession>(absl::StrCat("n", i), Address(i));
       EXPECT_TRUE(registry_.Register(s).ok());

@@ -114,19 +114,21 @@ bool AgentSessionHandler::Open(std::shared_ptr<AgentSession> session) {
 
 bool AgentSessionHandler::Handle(const v1::AgentMessage& m) {
   const Deps& deps = shared_->deps_;
+  if (!hello_done_ && m.body_case() != v1::AgentMessage::kHello &&
+      m.body_case() != v1::AgentMessage::BODY_NOT_SET) {
+    // Every message but Hello says something about a node: which, only the
+    // Hello tells. Named by its type ("send Hello before any SaRequest").
+    const auto* field = v1::AgentMessage::descriptor()->FindFieldByNumber(m.body_case());
+    return CloseWith(absl::FailedPreconditionError(
+        absl::StrCat("send Hello before any ", field->message_type()->name())));
+  }
   switch (m.body_case()) {
     case v1::AgentMessage::kHello:
       return HandleHello(m.hello());
     case v1::AgentMessage::kRequest:
-      if (!hello_done_) {
-        return CloseWith(absl::FailedPreconditionError("send Hello before any SaRequest"));
-      }
       HandleRequest(m.request());
       return true;
     case v1::AgentMessage::kSaEvent:
-      if (!hello_done_) {
-        return CloseWith(absl::FailedPreconditionError("send Hello before any SaEvent"));
-      }
       LogDebug("sa_event")
           .Kv("node", node_name_)
           .Kv("kind", v1::SaEvent::Kind_Name(m.sa_event().kind()))
@@ -137,15 +139,9 @@ bool AgentSessionHandler::Handle(const v1::AgentMessage& m) {
       }
       return true;
     case v1::AgentMessage::kSpdAck:
-      if (!hello_done_) {
-        return CloseWith(absl::FailedPreconditionError("send Hello before any SpdAck"));
-      }
       if (deps.intent != nullptr) deps.intent->OnAck(node_name_, m.spd_ack());
       return true;
     case v1::AgentMessage::kReport:
-      if (!hello_done_) {
-        return CloseWith(absl::FailedPreconditionError("send Hello before any DatapathReport"));
-      }
       if (deps.intent != nullptr) deps.intent->OnReport(node_name_, m.report());
       return true;
     default:

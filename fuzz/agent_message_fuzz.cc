@@ -32,6 +32,7 @@
 #include "controller/policy_validation.h"
 #include "controller/request_processor.h"
 #include "controller/session_registry.h"
+#include "controller/test_policy.h"
 #include "proto/agent.pb.h"
 #include "proto/policy.pb.h"
 #include "storage/memory_store.h"
@@ -46,21 +47,7 @@ constexpr char kB[] = "198.18.2.1";
 constexpr char kC[] = "198.18.3.1";
 constexpr char kC6[] = "2001:db8::3";
 
-v1::Policy PolicyAB() {
-  v1::Policy p;
-  p.set_name("a-b");
-  p.mutable_a()->set_address(kA);
-  p.mutable_b()->set_address(kB);
-  p.set_protocol(v1::IPSEC_PROTOCOL_ESP);
-  p.set_mode(v1::MODE_TUNNEL);
-  p.set_encryption(v1::ENCRYPTION_AES_GCM_16);
-  p.set_encryption_key_bits(128);
-  p.set_integrity(v1::INTEGRITY_NONE);
-  p.mutable_lifetime()->set_hard_seconds(3600);
-  p.mutable_lifetime()->set_soft_seconds(3240);
-  p.set_replay_window(128);
-  return p;
-}
+v1::Policy PolicyAB() { return TunnelPolicy("a-b", kA, kB); }
 
 // Everything in 198.18/16 else: transport, CBC + HMAC, short lifetimes.
 v1::Policy PolicyFleet() {
